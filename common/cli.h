@@ -1,0 +1,27 @@
+/* Program start-up shared by every salescdc binary: config parsing, --help, log level. */
+#ifndef SALESCDC_CLI_H
+#define SALESCDC_CLI_H
+
+#include "config.h"
+
+/* The log.level option every program declares in its table. */
+#define CLI_OPTION_LOG_LEVEL                                                                       \
+    {                                                                                              \
+        "log.level", CONFIG_STRING, "info", 0, 0, 0, "log level: debug, info, warn or error"       \
+    }
+
+/* Returned by cli_init() when the program should go on running. */
+#define CLI_CONTINUE (-1)
+
+/* Parses ARGV into CFG (borrowed), serves --help/--version/--dump-config on stdout, prints
+ * configuration errors on stderr, and applies log.level. Returns CLI_CONTINUE, or the exit code
+ * main() should return (0 after --help, 2 on a usage or configuration error). */
+int cli_init(struct config *cfg, const char *program, int argc, char **argv);
+
+#endif
+
+/* For a program whose behaviour is not built yet: serves the command-line contract (--help,
+ * --version, --dump-config, exit 2 on bad flags) and otherwise logs that PROGRAM is not
+ * implemented, naming ISSUE, and returns 1. Returns main()'s exit code. */
+int cli_placeholder_main(const char *program, const char *summary, const char *issue,
+                         const char *passthrough, int argc, char **argv);
