@@ -85,6 +85,6 @@ free it or choose another port, e.g. ${3:-the matching SALESCDC_*_PORT} in the e
 maven_fetch() {
   local pom=$1 out=$2
   mkdir -p "$out"
-  mvn -B -q -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" \
+  mvn -B -q -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" \
     dependency:copy-dependencies -DoutputDirectory="$out" -DincludeScope=runtime
 }
