@@ -224,7 +224,7 @@ static int load_env(struct config *cfg, char *errstr, size_t errstr_size)
         env_name(cfg->options[i].name, name, sizeof name);
         const char *v = getenv(name);
         if (v && config_set(cfg, cfg->options[i].name, v, err, sizeof err) < 0) {
-            snprintf(errstr, errstr_size, "environment %s: %s", name, err);
+            snprintf(errstr, errstr_size, "environment %.100s: %.500s", name, err);
             return -1;
         }
     }
