@@ -26,6 +26,22 @@ struct fixture {
     char path[64];
 };
 
+/* The tests run beside the local stack's SALESCDC_* settings: start each from none. */
+static void clear_salescdc_env(void)
+{
+    extern char **environ;
+    char name[256];
+    for (size_t i = 0; environ[i];) {
+        size_t n = strcspn(environ[i], "=");
+        if (strncmp(environ[i], "SALESCDC_", 9) == 0 && n < sizeof name) {
+            snprintf(name, sizeof name, "%.*s", (int)n, environ[i]);
+            unsetenv(name);
+            continue; /* environ shifted down */
+        }
+        i++;
+    }
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -33,8 +49,7 @@ static int setup(void **state)
     strcpy(f->path, "/tmp/salescdc-config-test-XXXXXX");
     int fd = mkstemp(f->path);
     close(fd);
-    unsetenv("SALESCDC_BATCH_SIZE");
-    unsetenv("SALESCDC_KAFKA_LINGER_MS");
+    clear_salescdc_env();
     *state = f;
     return 0;
 }
