@@ -82,9 +82,13 @@ free it or choose another port, e.g. ${3:-the matching SALESCDC_*_PORT} in the e
 }
 
 # maven_fetch POM OUTDIR: resolves POM's dependencies into OUTDIR (jars), via Maven Central.
+# Maven's output goes to logs/maven.log and is shown only when it fails.
 maven_fetch() {
-  local pom=$1 out=$2
+  local pom=$1 out=$2 log="$LOG_DIR/maven.log"
   mkdir -p "$out"
-  mvn -B -q -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" \
-    dependency:copy-dependencies -DoutputDirectory="$out" -DincludeScope=runtime
+  if ! mvn -B -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" \
+      dependency:copy-dependencies -DoutputDirectory="$out" -DincludeScope=runtime >"$log" 2>&1; then
+    grep -E "ERROR|BUILD" "$log" | tail -n 20 >&2
+    return 1
+  fi
 }
