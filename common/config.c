@@ -198,12 +198,24 @@ static void env_name(const char *key, char *out, size_t size)
     out[n] = '\0';
 }
 
-/* Passthrough keys from the environment: SALESCDC_KAFKA_BATCH_SIZE -> kafka.batch.size. */
+/* Passthrough keys from the environment take a double underscore after the prefix,
+ * SALESCDC_KAFKA__BATCH_SIZE -> kafka.batch.size, so that settings of the same family meant for
+ * other tools (SALESCDC_KAFKA_PORT of the local stack) are never mistaken for properties. */
+static void passthrough_env_prefix(const struct config *cfg, char *out, size_t size)
+{
+    env_name(cfg->passthrough, out, size); /* "kafka." -> SALESCDC_KAFKA_ */
+    size_t n = strlen(out);
+    if (n + 1 < size) {
+        out[n] = '_';
+        out[n + 1] = '\0';
+    }
+}
+
 static void load_env_passthrough(struct config *cfg)
 {
     extern char **environ;
     char prefix[128];
-    env_name(cfg->passthrough, prefix, sizeof prefix); /* "kafka." -> SALESCDC_KAFKA_ */
+    passthrough_env_prefix(cfg, prefix, sizeof prefix);
     size_t plen = strlen(prefix);
     for (char **e = environ; *e; e++) {
         const char *eq = strchr(*e, '=');
@@ -425,11 +437,14 @@ void config_print_help(const struct config *cfg, FILE *out)
                                              : "''");
         fputc('\n', out);
     }
-    if (cfg->passthrough)
+    if (cfg->passthrough) {
+        char prefix[128];
+        passthrough_env_prefix(cfg, prefix, sizeof prefix);
         fprintf(out,
-                "  --%sPROPERTY VALUE\n      passed through unchanged (env SALESCDC_%c..., "
-                "dots as underscores)\n",
-                cfg->passthrough, toupper((unsigned char)cfg->passthrough[0]));
+                "  --%sPROPERTY VALUE\n      passed through unchanged; env %sPROPERTY with dots "
+                "as underscores (e.g. %sBOOTSTRAP_SERVERS)\n",
+                cfg->passthrough, prefix, prefix);
+    }
     fprintf(
         out,
         "  --config FILE\n      properties file of key=value lines (flags and env override it)\n"

@@ -184,13 +184,15 @@ static int collect(const char *key, const char *value, void *arg)
 static void test_passthrough_from_flags_and_env(void **state)
 {
     struct fixture *f = *state;
-    setenv("SALESCDC_KAFKA_LINGER_MS", "5", 1);
+    setenv("SALESCDC_KAFKA__LINGER_MS", "5", 1);
+    setenv("SALESCDC_KAFKA_PORT", "59092", 1); /* a local-stack setting, not a property */
     char *argv[] = {"prog", "--pg.conninfo=x", "--kafka.bootstrap.servers=h:1"};
     assert_int_equal(parse(f, 3, argv), CONFIG_OK);
     char seen[256] = {0};
     config_each_passthrough(f->cfg, collect, seen);
     assert_non_null(strstr(seen, "linger.ms=5;"));
     assert_non_null(strstr(seen, "bootstrap.servers=h:1;"));
+    assert_null(strstr(seen, "port="));
 }
 
 static void test_help_lists_every_option(void **state)

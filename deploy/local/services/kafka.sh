@@ -100,6 +100,9 @@ kafka_setup() { :; }
 kafka_stop() { stop_daemon kafka 60; }
 kafka_port() { echo "$SALESCDC_KAFKA_PORT"; }
 
+# SALESCDC_KAFKA__BOOTSTRAP_SERVERS is the kafka.bootstrap.servers property of every salescdc
+# program (passthrough env form), so programs started from .stack/env find the broker.
 kafka_env() {
   echo "export SALESCDC_KAFKA_BROKERS=127.0.0.1:$SALESCDC_KAFKA_PORT"
+  echo "export SALESCDC_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$SALESCDC_KAFKA_PORT"
 }
