@@ -1,0 +1,211 @@
+/* Replication session over libpq (replication=database), as pg_recvlogical does it. */
+#include "replication.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+struct replication {
+    PGconn *conn;
+    struct replication_options opt;
+    char *copybuf;          /* last CopyData buffer, freed on the next call */
+    int64_t last_status_us; /* monotonic time of the last status update */
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *conn_error(PGconn *conn, char *out, size_t size)
+{
+    snprintf(out, size, "%s", PQerrorMessage(conn));
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == ' ')
+        out[--n] = '\0';
+    return out;
+}
+
+struct replication *replication_new(const struct replication_options *opt, char *errstr,
+                                    size_t errstr_size)
+{
+    char msg[512];
+    struct replication *r = xcalloc(1, sizeof *r);
+    r->opt = *opt;
+    char *info = xasprintf("%s replication=database application_name=salescdc-connector "
+                           "options='-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 "
+                           "-c IntervalStyle=postgres'",
+                           opt->conninfo);
+    r->conn = PQconnectdb(info);
+    free(info);
+    if (PQstatus(r->conn) != CONNECTION_OK) {
+        snprintf(errstr, errstr_size,
+                 "open replication connection (host %s port %s): %s (needs a pg_hba.conf line "
+                 "for replication connections and the REPLICATION privilege)",
+                 PQhost(r->conn) ? PQhost(r->conn) : "?", PQport(r->conn) ? PQport(r->conn) : "?",
+                 conn_error(r->conn, msg, sizeof msg));
+        replication_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+void replication_destroy(struct replication *r)
+{
+    if (!r)
+        return;
+    PQfreemem(r->copybuf);
+    PQfinish(r->conn);
+    free(r);
+}
+
+int replication_server_version(const struct replication *r)
+{
+    return PQserverVersion(r->conn);
+}
+
+int replication_create_slot(struct replication *r, uint64_t *consistent_lsn, char *errstr,
+                            size_t errstr_size)
+{
+    char msg[512];
+    char *slot = PQescapeIdentifier(r->conn, r->opt.slot, strlen(r->opt.slot));
+    char *sql = xasprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT", slot);
+    PGresult *res = PQexec(r->conn, sql);
+    int rc = -1;
+    unsigned hi, lo;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        snprintf(errstr, errstr_size, "create replication slot %s: %s", r->opt.slot,
+                 conn_error(r->conn, msg, sizeof msg));
+    } else if (sscanf(PQgetvalue(res, 0, 1), "%X/%X", &hi, &lo) != 2) {
+        snprintf(errstr, errstr_size, "create replication slot %s: bad consistent point '%s'",
+                 r->opt.slot, PQgetvalue(res, 0, 1));
+    } else {
+        *consistent_lsn = (uint64_t)hi << 32 | lo;
+        log_info("replication slot created slot=%s consistent_point=" LSN_FMT, r->opt.slot,
+                 LSN_ARGS(*consistent_lsn));
+        rc = 0;
+    }
+    PQclear(res);
+    free(sql);
+    PQfreemem(slot);
+    return rc;
+}
+
+int replication_start(struct replication *r, uint64_t start, char *errstr, size_t errstr_size)
+{
+    char msg[512];
+    char *slot = PQescapeIdentifier(r->conn, r->opt.slot, strlen(r->opt.slot));
+    char *pub = PQescapeLiteral(r->conn, r->opt.publication, strlen(r->opt.publication));
+    char *sql = xasprintf("START_REPLICATION SLOT %s LOGICAL " LSN_FMT
+                          " (proto_version '%d', publication_names %s%s)",
+                          slot, LSN_ARGS(start), r->opt.proto_version, pub,
+                          r->opt.proto_version >= 2 ? ", streaming 'on'" : "");
+    PGresult *res = PQexec(r->conn, sql);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_COPY_BOTH) {
+        snprintf(errstr, errstr_size, "start replication from slot %s: %s", r->opt.slot,
+                 conn_error(r->conn, msg, sizeof msg));
+        rc = -1;
+    } else {
+        log_info("replication started slot=%s publication=%s proto_version=%d start=" LSN_FMT,
+                 r->opt.slot, r->opt.publication, r->opt.proto_version, LSN_ARGS(start));
+        r->last_status_us = mono_us();
+    }
+    PQclear(res);
+    free(sql);
+    PQfreemem(pub);
+    PQfreemem(slot);
+    return rc;
+}
+
+/* Waits until the socket is readable or TIMEOUT_MS passed; returns -1 on a poll error. */
+static int wait_readable(PGconn *conn, int timeout_ms)
+{
+    struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+    int n = poll(&pfd, 1, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1; /* a stop signal: the caller checks its flag */
+    return n;
+}
+
+/* The stream ended (-1 from PQgetCopyData): report why. */
+static int stream_ended(struct replication *r, char *errstr, size_t errstr_size)
+{
+    char msg[512];
+    PGresult *res = PQgetResult(r->conn);
+    const char *why = res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : "";
+    snprintf(msg, sizeof msg, "%s", why[0] ? why : "the server ended the stream");
+    for (char *p = msg; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    snprintf(errstr, errstr_size, "read replication stream of slot %s: %s", r->opt.slot, msg);
+    PQclear(res);
+    return -1;
+}
+
+int replication_next(struct replication *r, int timeout_ms, struct repl_proto_msg *msg,
+                     char *errstr, size_t errstr_size)
+{
+    char buf[512];
+    PQfreemem(r->copybuf);
+    r->copybuf = NULL;
+    int n = PQgetCopyData(r->conn, &r->copybuf, 1);
+    if (n == 0) {
+        if (wait_readable(r->conn, timeout_ms) < 0 || !PQconsumeInput(r->conn)) {
+            snprintf(errstr, errstr_size, "read replication stream of slot %s: %s", r->opt.slot,
+                     conn_error(r->conn, buf, sizeof buf));
+            return -1;
+        }
+        n = PQgetCopyData(r->conn, &r->copybuf, 1);
+        if (n == 0)
+            return 0;
+    }
+    if (n == -1)
+        return stream_ended(r, errstr, errstr_size);
+    if (n < 0) {
+        snprintf(errstr, errstr_size, "read replication stream of slot %s: %s", r->opt.slot,
+                 conn_error(r->conn, buf, sizeof buf));
+        return -1;
+    }
+    return repl_proto_parse(r->copybuf, (size_t)n, msg, errstr, errstr_size) < 0 ? -1 : 1;
+}
+
+int replication_feedback_due_ms(const struct replication *r)
+{
+    int64_t left = r->last_status_us + (int64_t)r->opt.status_interval_ms * 1000 - mono_us();
+    return left <= 0 ? 0 : (int)((left + 999) / 1000);
+}
+
+int replication_feedback(struct replication *r, struct lsn_tracker *t, int force, char *errstr,
+                         size_t errstr_size)
+{
+    char buf[512];
+    unsigned char status[REPL_PROTO_STATUS_SIZE];
+    if (!force && replication_feedback_due_ms(r) > 0)
+        return 0;
+    uint64_t ack = lsn_tracker_get_acknowledged(t);
+    repl_proto_status(status, lsn_tracker_get_received(t), ack, ack, repl_proto_now(), 0);
+    if (PQputCopyData(r->conn, (const char *)status, sizeof status) <= 0 || PQflush(r->conn)) {
+        snprintf(errstr, errstr_size, "send standby status update on slot %s: %s", r->opt.slot,
+                 conn_error(r->conn, buf, sizeof buf));
+        return -1;
+    }
+    r->last_status_us = mono_us();
+    if (ack != lsn_tracker_get_confirmed(t))
+        log_debug("status update sent received=" LSN_FMT " flushed=" LSN_FMT,
+                  LSN_ARGS(lsn_tracker_get_received(t)), LSN_ARGS(ack));
+    lsn_tracker_confirmed_sent(t, ack);
+    return 0;
+}

@@ -1,0 +1,57 @@
+/* The replication session: a libpq replication=database connection that creates the logical
+ * slot, runs START_REPLICATION with pgoutput, hands out the stream's messages and sends standby
+ * status updates on a timer and on request. */
+#ifndef SALESCDC_REPLICATION_H
+#define SALESCDC_REPLICATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsn_tracker.h"
+#include "repl_proto.h"
+
+struct replication_options {
+    const char *conninfo;    /* borrowed; replication=database and GUCs are added */
+    const char *slot;        /* borrowed */
+    const char *publication; /* borrowed */
+    int proto_version;       /* 1, or 2 for streaming of in-progress transactions */
+    int status_interval_ms;  /* standby status update period (keep < wal_sender_timeout) */
+};
+
+struct replication;
+
+/* Connects (DateStyle ISO, TimeZone UTC, extra_float_digits 3, so that the text of values parses
+ * unambiguously). Returns the session (caller frees with replication_destroy()) or NULL with
+ * errstr naming the server and the cause. */
+struct replication *replication_new(const struct replication_options *opt, char *errstr,
+                                    size_t errstr_size);
+void replication_destroy(struct replication *r);
+
+/* Creates the logical slot with plugin pgoutput; sets *CONSISTENT_LSN to the position from
+ * which it streams. Returns 0 or -1 with errstr. */
+int replication_create_slot(struct replication *r, uint64_t *consistent_lsn, char *errstr,
+                            size_t errstr_size);
+
+/* Starts streaming from START (0: the slot's confirmed position). Returns 0 or -1 with errstr
+ * (e.g. the slot is active for another PID). */
+int replication_start(struct replication *r, uint64_t start, char *errstr, size_t errstr_size);
+
+/* Waits up to TIMEOUT_MS for the next message and parses it into *MSG (borrowing a buffer that
+ * lives until the next call). Returns 1 for a message, 0 on timeout, -1 with errstr when the
+ * stream failed or ended. Keepalives are returned too (the caller decides about replies). */
+int replication_next(struct replication *r, int timeout_ms, struct repl_proto_msg *msg,
+                     char *errstr, size_t errstr_size);
+
+/* Sends a standby status update when FORCE is set or the interval has passed since the last
+ * one: written = received, flushed = applied = acknowledged (T's positions), then records the
+ * flushed position in T as confirmed. Returns 0 or -1 with errstr. */
+int replication_feedback(struct replication *r, struct lsn_tracker *t, int force, char *errstr,
+                         size_t errstr_size);
+
+/* Milliseconds until the next timed status update is due (for the caller's wait). */
+int replication_feedback_due_ms(const struct replication *r);
+
+/* The server version (e.g. 150020). */
+int replication_server_version(const struct replication *r);
+
+#endif

@@ -1,0 +1,157 @@
+/* Unit tests of connector/lsn_tracker.c: the flush LSN never passes an undelivered event. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "lsn_tracker.h"
+
+static void test_starts_at_the_slot_position(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0x1000);
+    assert_int_equal(lsn_tracker_get_received(t), 0x1000);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x1000);
+    assert_int_equal(lsn_tracker_get_confirmed(t), 0x1000);
+    lsn_tracker_destroy(t);
+}
+
+static void test_commit_alone_does_not_acknowledge_undelivered_events(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    uint64_t a = lsn_tracker_begin(t);
+    lsn_tracker_event(t, a);
+    lsn_tracker_event(t, a);
+    lsn_tracker_commit(t, a, 0x200);
+    assert_int_equal(lsn_tracker_get_received(t), 0x200);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0);
+    lsn_tracker_ack(t, a);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0);
+    lsn_tracker_ack(t, a);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x200);
+    assert_int_equal(lsn_tracker_in_flight(t), 0);
+    lsn_tracker_destroy(t);
+}
+
+static void test_later_transaction_waits_for_earlier_one(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    uint64_t a = lsn_tracker_begin(t);
+    lsn_tracker_event(t, a);
+    lsn_tracker_commit(t, a, 0x100);
+    uint64_t b = lsn_tracker_begin(t);
+    lsn_tracker_event(t, b);
+    lsn_tracker_commit(t, b, 0x200);
+    lsn_tracker_ack(t, b); /* delivered out of order */
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0);
+    lsn_tracker_ack(t, a);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x200);
+    lsn_tracker_destroy(t);
+}
+
+static void test_open_transaction_blocks_acknowledgement(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    uint64_t a = lsn_tracker_begin(t);
+    lsn_tracker_event(t, a);
+    lsn_tracker_ack(t, a); /* delivered, but the transaction may still have more events */
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0);
+    lsn_tracker_commit(t, a, 0x300);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x300);
+    lsn_tracker_destroy(t);
+}
+
+static void test_empty_transaction_acknowledges_at_commit(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    lsn_tracker_commit(t, lsn_tracker_begin(t), 0x50);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x50);
+    lsn_tracker_destroy(t);
+}
+
+static void test_idle_keepalive_advances_only_when_nothing_in_flight(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0x10);
+    lsn_tracker_idle(t, 0x80);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x80);
+    uint64_t a = lsn_tracker_begin(t);
+    lsn_tracker_event(t, a);
+    lsn_tracker_commit(t, a, 0x100);
+    lsn_tracker_idle(t, 0x400);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x80);
+    assert_int_equal(lsn_tracker_get_received(t), 0x400);
+    lsn_tracker_ack(t, a);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x100);
+    lsn_tracker_idle(t, 0x400);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x400);
+    lsn_tracker_destroy(t);
+}
+
+static void test_failed_produce_is_uncounted(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    uint64_t a = lsn_tracker_begin(t);
+    lsn_tracker_event(t, a);
+    lsn_tracker_unevent(t, a);
+    assert_int_equal(lsn_tracker_pending_events(t), 0);
+    lsn_tracker_commit(t, a, 0x70);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x70);
+    lsn_tracker_destroy(t);
+}
+
+static void test_confirmed_follows_status_updates_and_never_regresses(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    lsn_tracker_confirmed_sent(t, 0x90);
+    lsn_tracker_confirmed_sent(t, 0x40);
+    assert_int_equal(lsn_tracker_get_confirmed(t), 0x90);
+    lsn_tracker_destroy(t);
+}
+
+/* Many transactions in flight at once (ring growth and wrap-around), delivered in reverse. */
+static void test_many_transactions_acknowledged_in_reverse(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    static uint64_t seqs[N];
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            seqs[i] = lsn_tracker_begin(t);
+            lsn_tracker_event(t, seqs[i]);
+            lsn_tracker_commit(t, seqs[i], (uint64_t)(round * N + i + 1) * 16);
+        }
+        for (int i = N - 1; i > 0; i--)
+            lsn_tracker_ack(t, seqs[i]);
+        assert_int_equal(lsn_tracker_get_acknowledged(t), (uint64_t)round * N * 16);
+        lsn_tracker_ack(t, seqs[0]);
+        assert_int_equal(lsn_tracker_get_acknowledged(t), (uint64_t)(round + 1) * N * 16);
+        assert_int_equal(lsn_tracker_in_flight(t), 0);
+    }
+    lsn_tracker_destroy(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_starts_at_the_slot_position),
+        cmocka_unit_test(test_commit_alone_does_not_acknowledge_undelivered_events),
+        cmocka_unit_test(test_later_transaction_waits_for_earlier_one),
+        cmocka_unit_test(test_open_transaction_blocks_acknowledgement),
+        cmocka_unit_test(test_empty_transaction_acknowledges_at_commit),
+        cmocka_unit_test(test_idle_keepalive_advances_only_when_nothing_in_flight),
+        cmocka_unit_test(test_failed_produce_is_uncounted),
+        cmocka_unit_test(test_confirmed_follows_status_updates_and_never_regresses),
+        cmocka_unit_test(test_many_transactions_acknowledged_in_reverse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
