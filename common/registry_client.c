@@ -24,6 +24,7 @@ struct registry_client {
     struct curl_slist *headers;
     struct cached *cache;
     uint32_t random;
+    long last_status; /* HTTP status of the last request; 0: the registry was not reached */
 };
 
 struct registry_client *registry_client_new(const struct registry_client_options *opt)
@@ -152,7 +153,9 @@ int registry_client_register(struct registry_client *rc, const char *subject, co
     json_t *req = json_pack("{s:s}", "schema", schema);
     char *body = json_dumps(req, JSON_COMPACT);
     int result = -1;
-    if (post(rc, url, body, &resp, err, sizeof err) < 0)
+    int posted = post(rc, url, body, &resp, err, sizeof err);
+    rc->last_status = posted < 0 ? 0 : resp.status;
+    if (posted < 0)
         snprintf(errstr, errstr_size,
                  "register schema under subject %s: schema registry at %s unreachable: %s", subject,
                  rc->opt.url, err);
@@ -172,4 +175,9 @@ int registry_client_register(struct registry_client *rc, const char *subject, co
     free(url);
     curl_free(escaped);
     return result;
+}
+
+long registry_client_last_status(const struct registry_client *rc)
+{
+    return rc->last_status;
 }

@@ -27,4 +27,8 @@ void registry_client_destroy(struct registry_client *rc);
 int registry_client_register(struct registry_client *rc, const char *subject, const char *schema,
                              int32_t *id, char *errstr, size_t errstr_size);
 
+/* HTTP status of the last request sent (0 when the registry could not be reached): lets a
+ * caller tell a lasting refusal (4xx, e.g. 409 incompatible) from an outage worth retrying. */
+long registry_client_last_status(const struct registry_client *rc);
+
 #endif

@@ -1,0 +1,152 @@
+/* Output and dead-letter topics per input topic: names, partition counts, creation. */
+#include "topics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+#include "xalloc.h"
+
+struct route_entry {
+    struct topics_route route;
+    struct route_entry *next;
+};
+
+struct topics {
+    rd_kafka_t *rk;
+    struct topics_options opt;
+    struct route_entry *routes;
+};
+
+struct topics *topics_new(rd_kafka_t *rk, const struct topics_options *opt)
+{
+    struct topics *t = xcalloc(1, sizeof *t);
+    t->rk = rk;
+    t->opt = *opt;
+    return t;
+}
+
+void topics_destroy(struct topics *t)
+{
+    if (!t)
+        return;
+    for (struct route_entry *e = t->routes, *next; e; e = next) {
+        next = e->next;
+        free(e->route.input);
+        free(e->route.output);
+        free(e->route.dlq);
+        free(e);
+    }
+    free(t);
+}
+
+int32_t topics_partition(int topic_partitions, int32_t partition)
+{
+    return partition >= 0 && partition < topic_partitions ? partition : RD_KAFKA_PARTITION_UA;
+}
+
+/* Partition count of TOPIC: >0, 0 when the topic does not exist, -1 on a request error. */
+static int partition_count(struct topics *t, const char *topic, char *errstr, size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(t->rk, topic, NULL);
+    rd_kafka_resp_err_t err = rd_kafka_metadata(t->rk, 0, rkt, &md, t->opt.timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (err) {
+        snprintf(errstr, errstr_size, "read metadata of topic %s: %s", topic,
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+    int n = 0;
+    if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+/* CreateTopics for TOPIC with PARTITIONS; an existing topic is fine. */
+static int create_topic(struct topics *t, const char *topic, int partitions, char *errstr,
+                        size_t errstr_size)
+{
+    char err[512];
+    rd_kafka_NewTopic_t *nt =
+        rd_kafka_NewTopic_new(topic, partitions, t->opt.replication_factor, err, sizeof err);
+    if (!nt) {
+        snprintf(errstr, errstr_size, "create topic %s: %s", topic, err);
+        return -1;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(t->rk);
+    rd_kafka_CreateTopics(t->rk, &nt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, t->opt.timeout_ms);
+    int rc = -1;
+    if (!ev) {
+        snprintf(errstr, errstr_size, "create topic %s: no answer within %d ms", topic,
+                 t->opt.timeout_ms);
+    } else if (rd_kafka_event_error(ev)) {
+        snprintf(errstr, errstr_size, "create topic %s: %s", topic,
+                 rd_kafka_event_error_string(ev));
+    } else {
+        size_t n = 0;
+        const rd_kafka_topic_result_t **res =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        rd_kafka_resp_err_t e =
+            n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
+        rc =
+            e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS ? 0 : -1;
+        if (rc < 0)
+            snprintf(errstr, errstr_size, "create topic %s: %s", topic,
+                     n == 1 ? rd_kafka_topic_result_error_string(res[0]) : "no result");
+        else if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_info("topic created topic=%s partitions=%d", topic, partitions);
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}
+
+/* Partition count of TOPIC, creating it with PARTITIONS when missing (and allowed). */
+static int ensure(struct topics *t, const char *topic, int partitions, char *errstr,
+                  size_t errstr_size)
+{
+    int n = partition_count(t, topic, errstr, errstr_size);
+    if (n != 0 || !t->opt.create)
+        return n;
+    if (create_topic(t, topic, partitions, errstr, errstr_size) < 0)
+        return -1;
+    for (int attempt = 0; attempt < 20 && n == 0; attempt++) /* metadata catches up */
+        n = partition_count(t, topic, errstr, errstr_size);
+    return n > 0 ? n : partitions;
+}
+
+const struct topics_route *topics_route(struct topics *t, const char *input, char *errstr,
+                                        size_t errstr_size)
+{
+    for (struct route_entry *e = t->routes; e; e = e->next)
+        if (strcmp(e->route.input, input) == 0)
+            return &e->route;
+    int in = partition_count(t, input, errstr, errstr_size);
+    if (in <= 0) {
+        if (in == 0)
+            snprintf(errstr, errstr_size, "input topic %s has no partitions in metadata", input);
+        return NULL;
+    }
+    char *out = transformer_topic_name(t->opt.output_pattern, input);
+    char *dlq = transformer_topic_name(t->opt.dlq_pattern, input);
+    int out_n = ensure(t, out, in, errstr, errstr_size);
+    int dlq_n = out_n < 0 ? -1 : ensure(t, dlq, in, errstr, errstr_size);
+    if (out_n < 0 || dlq_n < 0) {
+        free(out);
+        free(dlq);
+        return NULL;
+    }
+    struct route_entry *e = xcalloc(1, sizeof *e);
+    e->route = (struct topics_route){xstrdup(input), out, dlq, out_n, dlq_n};
+    e->next = t->routes;
+    t->routes = e;
+    log_info("route input=%s partitions=%d output=%s dlq=%s", input, in, out, dlq);
+    return &e->route;
+}
