@@ -92,3 +92,17 @@ maven_fetch() {
     return 1
   fi
 }
+
+# reserve_ports PORT...: keeps the kernel from handing these ports out as ephemeral source ports
+# of outgoing connections (our defaults lie inside Linux's 32768-60999 ephemeral range, so a busy
+# client could otherwise hold a server's port at the moment it (re)starts). Best effort: only
+# where /proc/sys/net/ipv4/ip_local_reserved_ports is writable (root); binding is unaffected.
+reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports current p
+  [ -w "$f" ] || return 0
+  current=$(cat "$f")
+  for p in "$@"; do
+    [[ $p =~ ^[0-9]+$ ]] && current="${current:+$current,}$p"
+  done
+  echo "$current" > "$f" 2>/dev/null || true
+}
