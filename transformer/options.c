@@ -52,7 +52,7 @@ const struct config_option transformer_option_table[] = {
     {"transaction.id", CONFIG_STRING, "", 0, 0, 0,
      "transactional.id: unique per running instance and the same across its restarts (a "
      "restart then aborts what a crashed run left open); empty: salescdc-transformer-<host>"},
-    {"transaction.max.records", CONFIG_INT, "1000", 1, 1000000, 0,
+    {"transaction.max.records", CONFIG_INT, "10000", 1, 1000000, 0,
      "input records per transaction at most"},
     {"transaction.max.ms", CONFIG_INT, "100", 1, 600000, 0,
      "longest a transaction stays open before it is committed (latency for readers)"},

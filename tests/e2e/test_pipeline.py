@@ -31,6 +31,7 @@ import collections
 import io
 import json
 import os
+import pathlib
 import re
 import signal
 import struct
@@ -129,7 +130,7 @@ class Process:
             self.proc.wait(WAIT_S)
         if show:
             print(f"--- {self.name} log (tail) ---\n{self.output()[-5000:]}", file=sys.stderr)
-        os.unlink(self.log.name)
+        pathlib.Path(self.log.name).unlink(missing_ok=True)  # a process may be listed twice
 
 
 class Pipeline:
@@ -427,7 +428,7 @@ def main():
         for p in pipeline.procs:
             if p.running():
                 p.stop()
-        for p in pipeline.procs + procs:
+        for p in dict.fromkeys(pipeline.procs + procs):  # each process once
             p.close(show=not ok)
         if ok or not os.environ.get("SALESCDC_E2E_KEEP"):
             pipeline_reset.reset(SCHEMA, SLOT, PUB, RUN, S3_PREFIX, TRINO_PREFIX, GROUPS)
