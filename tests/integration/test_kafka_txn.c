@@ -251,20 +251,28 @@ static void consume_until_end(const char *brokers, const char *group_id, const c
     rd_kafka_destroy(rk);
 }
 
-/* The high watermark of partition 0 of TOPIC: the offset after the last record and marker. */
-static int64_t topic_end_offset(const char *brokers, const char *topic)
+/* The high watermark of partition 0 of TOPIC once it reaches WANT (or the deadline passes): the
+ * offset after the last record and marker. The coordinator writes the abort marker after
+ * abort_transaction() returned, so the watermark may need a moment; read_uncommitted, because a
+ * read_committed query (librdkafka's default) answers the last stable offset instead. */
+static int64_t topic_end_offset(const char *brokers, const char *topic, int64_t want)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     int64_t low = -1, high = -1;
 
     conf_set(conf, "bootstrap.servers", brokers);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    conf_set(conf, "isolation.level", "read_uncommitted");
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     ITEST_CHECK(rk != NULL, "creating a client for the watermarks: %s", errstr);
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(rk, topic, 0, &low, &high, op_timeout_ms);
-    ITEST_CHECK(err == RD_KAFKA_RESP_ERR_NO_ERROR, "querying the watermarks of %s: %s", topic,
-                rd_kafka_err2str(err));
+    while (high != want && time(NULL) < deadline) {
+        if (high >= 0)
+            usleep(100 * 1000);
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(rk, topic, 0, &low, &high, op_timeout_ms);
+        ITEST_CHECK(err == RD_KAFKA_RESP_ERR_NO_ERROR, "querying the watermarks of %s: %s", topic,
+                    rd_kafka_err2str(err));
+    }
     rd_kafka_destroy(rk);
     return high;
 }
@@ -284,7 +292,7 @@ int main(void)
 
     produce_transactions(brokers, topic, transactional_id);
     /* 1000 records, a commit marker, 50 aborted records, an abort marker. */
-    int64_t end_offset = topic_end_offset(brokers, topic);
+    int64_t end_offset = topic_end_offset(brokers, topic, committed_count + aborted_count + 2);
     ITEST_CHECK(end_offset == committed_count + aborted_count + 2,
                 "%s ends at offset %lld, expected %d", topic, (long long)end_offset,
                 committed_count + aborted_count + 2);
