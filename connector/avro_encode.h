@@ -1,4 +1,4 @@
-/* Avro binary encoding (avro-c) of pgoutput rows for one captured table, framed in the
+/* Avro binary encoding (avro_binary.c) of pgoutput rows for one captured table, framed in the
  * Confluent wire format: the Kafka key (key columns) and the change envelope. Prefix avroenc_:
  * avro-c owns the avro_* names. */
 #ifndef SALESCDC_AVRO_ENCODE_H

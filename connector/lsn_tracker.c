@@ -15,6 +15,7 @@ struct txn {
 
 struct lsn_tracker {
     uint64_t received, acknowledged, confirmed;
+    uint64_t idle_pending; /* a keepalive's WAL end seen while transactions were in flight */
     uint64_t pending_total;
     /* Ring of open transactions; the one at HEAD has sequence number HEAD_SEQ. */
     struct txn *ring;
@@ -68,7 +69,8 @@ static void grow(struct lsn_tracker *t)
     t->cap *= 2;
 }
 
-/* Pops every leading transaction that is committed with all events delivered. */
+/* Pops every leading transaction that is committed with all events delivered. Once none is
+ * left, a keepalive position that came meanwhile holds nothing for us either. */
 static void advance(struct lsn_tracker *t)
 {
     while (t->count > 0) {
@@ -81,6 +83,8 @@ static void advance(struct lsn_tracker *t)
         t->count--;
         t->head_seq++;
     }
+    if (t->count == 0 && t->idle_pending > t->acknowledged)
+        t->acknowledged = t->idle_pending;
 }
 
 uint64_t lsn_tracker_begin(struct lsn_tracker *t)
@@ -130,8 +134,9 @@ void lsn_tracker_commit(struct lsn_tracker *t, uint64_t seq, uint64_t end_lsn)
 void lsn_tracker_idle(struct lsn_tracker *t, uint64_t wal_end)
 {
     lsn_tracker_received(t, wal_end);
-    if (t->count == 0 && wal_end > t->acknowledged)
-        t->acknowledged = wal_end;
+    if (wal_end > t->idle_pending)
+        t->idle_pending = wal_end;
+    advance(t);
 }
 
 void lsn_tracker_confirmed_sent(struct lsn_tracker *t, uint64_t lsn)

@@ -30,8 +30,9 @@ void lsn_tracker_commit(struct lsn_tracker *t, uint64_t seq, uint64_t end_lsn);
 /* Records the delivery of one event of SEQ (from the delivery report). */
 void lsn_tracker_ack(struct lsn_tracker *t, uint64_t seq);
 
-/* With no transaction open or undelivered, the server's end of WAL WAL_END (from a keepalive)
- * holds nothing for us: acknowledged may move up to it, so an idle slot does not pin WAL. */
+/* The server's end of WAL WAL_END (from a keepalive: everything before it was sent) holds
+ * nothing for us once no transaction is open or undelivered: acknowledged moves up to it now,
+ * or as soon as the transactions in flight are done, so an idle slot does not pin WAL. */
 void lsn_tracker_idle(struct lsn_tracker *t, uint64_t wal_end);
 
 /* Records that a status update reported LSN as flushed. */

@@ -7,27 +7,12 @@
 #include <string.h>
 
 #include "log.h"
+#include "pgconn.h"
 #include "xalloc.h"
 
 struct pgcatalog {
     PGconn *conn;
 };
-
-/* Writes the error of RES (or of the connection) as one line into OUT. */
-static const char *one_line(PGconn *conn, const PGresult *res, char *out, size_t size)
-{
-    const char *msg = res ? PQresultErrorMessage(res) : "";
-    if (!*msg)
-        msg = PQerrorMessage(conn);
-    snprintf(out, size, "%s", msg);
-    for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
-    size_t n = strlen(out);
-    while (n > 0 && out[n - 1] == ' ')
-        out[--n] = '\0';
-    return out;
-}
 
 /* Runs SQL with text PARAMS; returns the result (caller frees with PQclear()) or NULL with
  * errstr "WHAT: <server error>". */
@@ -40,27 +25,18 @@ static PGresult *query(struct pgcatalog *cat, const char *sql, int nparams,
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;
-    snprintf(errstr, errstr_size, "%s: %s", what, one_line(cat->conn, res, msg, sizeof msg));
+    snprintf(errstr, errstr_size, "%s: %s", what, pgconn_error(cat->conn, res, msg, sizeof msg));
     PQclear(res);
     return NULL;
 }
 
 struct pgcatalog *pgcatalog_new(const char *conninfo, char *errstr, size_t errstr_size)
 {
-    char msg[512];
-    struct pgcatalog *cat = xcalloc(1, sizeof *cat);
-    cat->conn = PQconnectdb(conninfo);
-    if (PQstatus(cat->conn) != CONNECTION_OK) {
-        snprintf(errstr, errstr_size, "connect to PostgreSQL (host %s port %s): %s",
-                 PQhost(cat->conn) ? PQhost(cat->conn) : "?",
-                 PQport(cat->conn) ? PQport(cat->conn) : "?",
-                 one_line(cat->conn, NULL, msg, sizeof msg));
-        pgcatalog_destroy(cat);
+    PGconn *conn = pgconn_open(conninfo, 0, "catalog queries", errstr, errstr_size);
+    if (!conn)
         return NULL;
-    }
-    PGresult *res = query(cat, "SET application_name = 'salescdc-connector'", 0, NULL,
-                          "set application_name", errstr, errstr_size);
-    PQclear(res);
+    struct pgcatalog *cat = xcalloc(1, sizeof *cat);
+    cat->conn = conn;
     return cat;
 }
 
@@ -250,9 +226,9 @@ int pgcatalog_preflight(struct pgcatalog *cat, const struct pgcatalog_table *tab
         if (check_table(cat, &tables[i], errstr, errstr_size) < 0)
             return -1;
     int slot_exists = pgcatalog_slot_state(cat, slot, &lsn, errstr, errstr_size);
-    if (slot_exists < 0)
+    if (slot_exists == -1)
         return -1;
-    return slot_exists ? 0 : check_free_slot(cat, errstr, errstr_size);
+    return slot_exists ? 0 : check_free_slot(cat, errstr, errstr_size); /* busy: seen later */
 }
 
 /* "schema"."table" quoted for SQL; caller frees with free(). */
@@ -380,7 +356,7 @@ int pgcatalog_slot_state(struct pgcatalog *cat, const char *slot, uint64_t *conf
                  "--slot",
                  slot, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 4),
                  PQgetisnull(res, 0, 5) ? "local" : PQgetvalue(res, 0, 5));
-        rc = -1;
+        rc = PGCATALOG_SLOT_BUSY;
     } else if (rc && pgcatalog_parse_lsn(PQgetvalue(res, 0, 3), confirmed) < 0) {
         *confirmed = 0;
     }
@@ -414,4 +390,29 @@ int pgcatalog_describe(struct pgcatalog *cat, struct relcache_rel *rel, char *er
     }
     PQclear(res);
     return 0;
+}
+
+int pgcatalog_current_wal_lsn(struct pgcatalog *cat, uint64_t *lsn, char *errstr,
+                              size_t errstr_size)
+{
+    char v[64];
+    if (query_value(cat, "SELECT pg_current_wal_lsn()", "read the server's WAL position", v,
+                    sizeof v, errstr, errstr_size) < 0)
+        return -1;
+    if (pgcatalog_parse_lsn(v, lsn) < 0) {
+        snprintf(errstr, errstr_size, "read the server's WAL position: '%s' is not an LSN", v);
+        return -1;
+    }
+    return 0;
+}
+
+int pgcatalog_exec(struct pgcatalog *cat, const char *sql, const char *what, char *errstr,
+                   size_t errstr_size)
+{
+    return pgconn_exec(cat->conn, sql, what, errstr, errstr_size);
+}
+
+int pgcatalog_connected(const struct pgcatalog *cat)
+{
+    return cat && PQstatus(cat->conn) == CONNECTION_OK;
 }

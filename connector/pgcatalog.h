@@ -41,9 +41,13 @@ int pgcatalog_ensure_publication(struct pgcatalog *cat, const char *pub,
                                  const struct pgcatalog_table *tables, int ntables, int all_tables,
                                  char *errstr, size_t errstr_size);
 
+/* Returned by pgcatalog_slot_state() when another process streams from the slot. */
+#define PGCATALOG_SLOT_BUSY (-2)
+
 /* Looks up slot SLOT: returns 1 and sets *CONFIRMED (its confirmed_flush_lsn) when it exists and
  * is free, 0 when it does not exist; -1 with errstr when it belongs to another plugin or
- * database, or another process (named by pid, application name and address) streams from it. */
+ * database; PGCATALOG_SLOT_BUSY with errstr naming the process (pid, application name, address)
+ * that streams from it. */
 int pgcatalog_slot_state(struct pgcatalog *cat, const char *slot, uint64_t *confirmed, char *errstr,
                          size_t errstr_size);
 
@@ -55,8 +59,20 @@ int pgcatalog_describe(struct pgcatalog *cat, struct relcache_rel *rel, char *er
 /* The server version (e.g. 150020). */
 int pgcatalog_server_version(const struct pgcatalog *cat);
 
+/* Non-zero while the session's connection is up (a failed query on a live connection is the
+ * user's to fix; on a lost one, retrying can help). */
+int pgcatalog_connected(const struct pgcatalog *cat);
+
 /* The database connected to (borrowed). */
 const char *pgcatalog_dbname(const struct pgcatalog *cat);
+
+/* Sets *LSN to the server's current WAL position. Returns 0 or -1 with errstr. */
+int pgcatalog_current_wal_lsn(struct pgcatalog *cat, uint64_t *lsn, char *errstr,
+                              size_t errstr_size);
+
+/* Runs SQL (no parameters, any result discarded). Returns 0, or -1 with errstr "WHAT: cause". */
+int pgcatalog_exec(struct pgcatalog *cat, const char *sql, const char *what, char *errstr,
+                   size_t errstr_size);
 
 /* Parses "X/Y" into an LSN; returns 0, or -1 if TEXT is not an LSN. */
 int pgcatalog_parse_lsn(const char *text, uint64_t *lsn);

@@ -1,4 +1,4 @@
-/* Idempotent Kafka producer whose delivery reports drive the LSN tracker. */
+/* Kafka producer (idempotent or transactional) whose delivery reports drive the LSN tracker. */
 #include "publisher.h"
 
 #include <librdkafka/rdkafka.h>
@@ -13,9 +13,10 @@
 struct publisher {
     rd_kafka_t *rk;
     struct lsn_tracker *lsn;
+    int transactional, in_txn;
     int failed;
     char first_error[512];
-    uint64_t delivered;
+    uint64_t delivered, produced;
 };
 
 /* Delivery report: the opaque is the event's transaction sequence number. */
@@ -32,15 +33,27 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         return; /* never acknowledged: the flush LSN stays before it */
     }
     p->delivered++;
-    lsn_tracker_ack(p->lsn, (uint64_t)(uintptr_t)m->_private);
+    uint64_t seq = (uint64_t)(uintptr_t)m->_private;
+    if (p->lsn && seq != PUBLISHER_UNTRACKED)
+        lsn_tracker_ack(p->lsn, seq);
 }
 
-struct publisher *publisher_new(const struct config *cfg, struct lsn_tracker *t, char *errstr,
-                                size_t errstr_size)
+static rd_kafka_conf_t *make_conf(const struct config *cfg, const char *transactional_id,
+                                  int txn_timeout_ms, char *errstr, size_t errstr_size)
 {
-    static const char *const defaults[] = {
-        "enable.idempotence", "true", "acks", "all", "linger.ms", "5", "client.id",
-        "salescdc-connector", NULL};
+    /* queue.buffering.max.kbytes bounds the memory of records waiting for Kafka (librdkafka's
+     * default is 1 GB): when Kafka is slower than the WAL, produce waits instead */
+    static const char *const defaults[] = {"enable.idempotence",
+                                           "true",
+                                           "acks",
+                                           "all",
+                                           "linger.ms",
+                                           "5",
+                                           "queue.buffering.max.kbytes",
+                                           "4096",
+                                           "client.id",
+                                           "salescdc-connector",
+                                           NULL};
     char buf[512];
     size_t n = sizeof buf;
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, errstr, errstr_size);
@@ -53,8 +66,28 @@ struct publisher *publisher_new(const struct config *cfg, struct lsn_tracker *t,
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    snprintf(buf, sizeof buf, "%d", txn_timeout_ms);
+    if ((transactional_id &&
+         kafka_conf_set(conf, "transactional.id", transactional_id, errstr, errstr_size) < 0) ||
+        (txn_timeout_ms > 0 &&
+         kafka_conf_set(conf, "transaction.timeout.ms", buf, errstr, errstr_size) < 0)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+struct publisher *publisher_new(const struct config *cfg, struct lsn_tracker *t,
+                                const char *transactional_id, int txn_timeout_ms, char *errstr,
+                                size_t errstr_size)
+{
+    char buf[512];
+    rd_kafka_conf_t *conf = make_conf(cfg, transactional_id, txn_timeout_ms, errstr, errstr_size);
+    if (!conf)
+        return NULL;
     struct publisher *p = xcalloc(1, sizeof *p);
     p->lsn = t;
+    p->transactional = transactional_id != NULL;
     kafka_conf_route_logs(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, p);
@@ -81,17 +114,22 @@ int publisher_send(struct publisher *p, const char *topic, const void *key, size
                    const void *value, size_t value_len, uint64_t txn_seq, char *errstr,
                    size_t errstr_size)
 {
-    lsn_tracker_event(p->lsn, txn_seq);
+    int tracked = p->lsn && txn_seq != PUBLISHER_UNTRACKED;
+    if (tracked)
+        lsn_tracker_event(p->lsn, txn_seq);
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY((void *)key, key ? key_len : 0),
             RD_KAFKA_V_VALUE((void *)value, value ? value_len : 0),
             RD_KAFKA_V_OPAQUE((void *)(uintptr_t)txn_seq), RD_KAFKA_V_END);
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            p->produced++;
             return 0;
+        }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            lsn_tracker_unevent(p->lsn, txn_seq);
+            if (tracked)
+                lsn_tracker_unevent(p->lsn, txn_seq);
             snprintf(errstr, errstr_size, "produce a record to topic %s: %s", topic,
                      rd_kafka_err2str(err));
             return -1;
@@ -128,4 +166,97 @@ int publisher_flush(struct publisher *p, int timeout_ms, char *errstr, size_t er
 uint64_t publisher_delivered(const struct publisher *p)
 {
     return p->delivered;
+}
+
+uint64_t publisher_produced(const struct publisher *p)
+{
+    return p->produced;
+}
+
+/* Writes "WHAT: <error>" into errstr and destroys ERROR; returns its classification. */
+static enum publisher_txn_result txn_error(rd_kafka_error_t *error, const char *what, char *errstr,
+                                           size_t errstr_size)
+{
+    rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+    enum publisher_txn_result r = PUBLISHER_TXN_UNKNOWN;
+    if (code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED)
+        r = PUBLISHER_TXN_FENCED;
+    else if (rd_kafka_error_txn_requires_abort(error))
+        r = PUBLISHER_TXN_ABORTED;
+    snprintf(errstr, errstr_size, "%s: %s (%s%s%s)", what, rd_kafka_error_string(error),
+             rd_kafka_error_name(error), rd_kafka_error_is_fatal(error) ? ", fatal" : "",
+             rd_kafka_error_is_retriable(error) ? ", retriable" : "");
+    rd_kafka_error_destroy(error);
+    return r;
+}
+
+int publisher_init_transactions(struct publisher *p, int timeout_ms, char *errstr,
+                                size_t errstr_size)
+{
+    rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, timeout_ms);
+    if (!error)
+        return 0;
+    txn_error(error, "initialise Kafka transactions", errstr, errstr_size);
+    return -1;
+}
+
+int publisher_begin(struct publisher *p, char *errstr, size_t errstr_size)
+{
+    rd_kafka_error_t *error = rd_kafka_begin_transaction(p->rk);
+    if (!error) {
+        p->in_txn = 1;
+        return 0;
+    }
+    txn_error(error, "begin a Kafka transaction", errstr, errstr_size);
+    return -1;
+}
+
+enum publisher_txn_result publisher_abort(struct publisher *p, int timeout_ms, char *errstr,
+                                          size_t errstr_size)
+{
+    rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, timeout_ms);
+    p->in_txn = 0;
+    if (!error)
+        return PUBLISHER_TXN_OK;
+    enum publisher_txn_result r =
+        txn_error(error, "abort a Kafka transaction", errstr, errstr_size);
+    return r == PUBLISHER_TXN_FENCED ? r : PUBLISHER_TXN_UNKNOWN;
+}
+
+enum publisher_txn_result publisher_commit(struct publisher *p, int timeout_ms, char *errstr,
+                                           size_t errstr_size)
+{
+    char err[512];
+    rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, timeout_ms);
+    if (!error) {
+        p->in_txn = 0;
+        return PUBLISHER_TXN_OK;
+    }
+    enum publisher_txn_result r =
+        txn_error(error, "commit a Kafka transaction", errstr, errstr_size);
+    if (r != PUBLISHER_TXN_ABORTED)
+        return r; /* in doubt: only a new producer (init_transactions) settles it */
+    if (publisher_abort(p, timeout_ms, err, sizeof err) != PUBLISHER_TXN_OK) {
+        size_t n = strlen(errstr);
+        snprintf(errstr + n, errstr_size - n, "; then %s", err);
+        return PUBLISHER_TXN_UNKNOWN;
+    }
+    return PUBLISHER_TXN_ABORTED;
+}
+
+int publisher_in_transaction(const struct publisher *p)
+{
+    return p->in_txn;
+}
+
+int publisher_fenced(const struct publisher *p)
+{
+    char why[256];
+    rd_kafka_resp_err_t err = rd_kafka_fatal_error(p->rk, why, sizeof why);
+    return err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED;
+}
+
+void publisher_set_tracker(struct publisher *p, struct lsn_tracker *t)
+{
+    p->lsn = t;
 }

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "log.h"
+#include "pgcatalog.h"
+#include "pgconn.h"
 #include "xalloc.h"
 
 struct replication {
@@ -26,39 +28,15 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static const char *conn_error(PGconn *conn, char *out, size_t size)
-{
-    snprintf(out, size, "%s", PQerrorMessage(conn));
-    for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
-    size_t n = strlen(out);
-    while (n > 0 && out[n - 1] == ' ')
-        out[--n] = '\0';
-    return out;
-}
-
 struct replication *replication_new(const struct replication_options *opt, char *errstr,
                                     size_t errstr_size)
 {
-    char msg[512];
+    PGconn *conn = pgconn_open(opt->conninfo, 1, "replication", errstr, errstr_size);
+    if (!conn)
+        return NULL;
     struct replication *r = xcalloc(1, sizeof *r);
     r->opt = *opt;
-    char *info = xasprintf("%s replication=database application_name=salescdc-connector "
-                           "options='-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 "
-                           "-c IntervalStyle=postgres'",
-                           opt->conninfo);
-    r->conn = PQconnectdb(info);
-    free(info);
-    if (PQstatus(r->conn) != CONNECTION_OK) {
-        snprintf(errstr, errstr_size,
-                 "open replication connection (host %s port %s): %s (needs a pg_hba.conf line "
-                 "for replication connections and the REPLICATION privilege)",
-                 PQhost(r->conn) ? PQhost(r->conn) : "?", PQport(r->conn) ? PQport(r->conn) : "?",
-                 conn_error(r->conn, msg, sizeof msg));
-        replication_destroy(r);
-        return NULL;
-    }
+    r->conn = conn;
     return r;
 }
 
@@ -76,30 +54,67 @@ int replication_server_version(const struct replication *r)
     return PQserverVersion(r->conn);
 }
 
-int replication_create_slot(struct replication *r, uint64_t *consistent_lsn, char *errstr,
+int replication_create_slot(struct replication *r, int export_snapshot, uint64_t *consistent_lsn,
+                            char *snapshot_id, size_t snapshot_id_size, char *errstr,
                             size_t errstr_size)
 {
     char msg[512];
     char *slot = PQescapeIdentifier(r->conn, r->opt.slot, strlen(r->opt.slot));
-    char *sql = xasprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT", slot);
+    char *sql = xasprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", slot,
+                          export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
     PGresult *res = PQexec(r->conn, sql);
     int rc = -1;
-    unsigned hi, lo;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) < 3) {
         snprintf(errstr, errstr_size, "create replication slot %s: %s", r->opt.slot,
-                 conn_error(r->conn, msg, sizeof msg));
-    } else if (sscanf(PQgetvalue(res, 0, 1), "%X/%X", &hi, &lo) != 2) {
+                 pgconn_error(r->conn, res, msg, sizeof msg));
+    } else if (pgcatalog_parse_lsn(PQgetvalue(res, 0, 1), consistent_lsn) < 0) {
         snprintf(errstr, errstr_size, "create replication slot %s: bad consistent point '%s'",
                  r->opt.slot, PQgetvalue(res, 0, 1));
     } else {
-        *consistent_lsn = (uint64_t)hi << 32 | lo;
-        log_info("replication slot created slot=%s consistent_point=" LSN_FMT, r->opt.slot,
-                 LSN_ARGS(*consistent_lsn));
+        if (snapshot_id_size)
+            snprintf(snapshot_id, snapshot_id_size, "%s",
+                     export_snapshot && !PQgetisnull(res, 0, 2) ? PQgetvalue(res, 0, 2) : "");
+        log_info("replication slot created slot=%s consistent_point=" LSN_FMT " snapshot=%s",
+                 r->opt.slot, LSN_ARGS(*consistent_lsn),
+                 export_snapshot ? PQgetvalue(res, 0, 2) : "none");
         rc = 0;
     }
     PQclear(res);
     free(sql);
     PQfreemem(slot);
+    return rc;
+}
+
+int replication_drop_slot(struct replication *r, char *errstr, size_t errstr_size)
+{
+    char msg[512];
+    char *slot = PQescapeIdentifier(r->conn, r->opt.slot, strlen(r->opt.slot));
+    char *sql = xasprintf("DROP_REPLICATION_SLOT %s WAIT", slot);
+    PGresult *res = PQexec(r->conn, sql);
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc < 0)
+        snprintf(errstr, errstr_size, "drop replication slot %s: %s", r->opt.slot,
+                 pgconn_error(r->conn, res, msg, sizeof msg));
+    else
+        log_info("replication slot dropped slot=%s", r->opt.slot);
+    PQclear(res);
+    free(sql);
+    PQfreemem(slot);
+    return rc;
+}
+
+int replication_identify(struct replication *r, char *system_id, size_t size, char *errstr,
+                         size_t errstr_size)
+{
+    char msg[512];
+    PGresult *res = PQexec(r->conn, "IDENTIFY_SYSTEM");
+    int rc = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 ? 0 : -1;
+    if (rc < 0)
+        snprintf(errstr, errstr_size, "identify the server (IDENTIFY_SYSTEM): %s",
+                 pgconn_error(r->conn, res, msg, sizeof msg));
+    else
+        snprintf(system_id, size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
     return rc;
 }
 
@@ -116,7 +131,7 @@ int replication_start(struct replication *r, uint64_t start, char *errstr, size_
     int rc = 0;
     if (PQresultStatus(res) != PGRES_COPY_BOTH) {
         snprintf(errstr, errstr_size, "start replication from slot %s: %s", r->opt.slot,
-                 conn_error(r->conn, msg, sizeof msg));
+                 pgconn_error(r->conn, NULL, msg, sizeof msg));
         rc = -1;
     } else {
         log_info("replication started slot=%s publication=%s proto_version=%d start=" LSN_FMT,
@@ -165,7 +180,7 @@ int replication_next(struct replication *r, int timeout_ms, struct repl_proto_ms
     if (n == 0) {
         if (wait_readable(r->conn, timeout_ms) < 0 || !PQconsumeInput(r->conn)) {
             snprintf(errstr, errstr_size, "read replication stream of slot %s: %s", r->opt.slot,
-                     conn_error(r->conn, buf, sizeof buf));
+                     pgconn_error(r->conn, NULL, buf, sizeof buf));
             return -1;
         }
         n = PQgetCopyData(r->conn, &r->copybuf, 1);
@@ -176,7 +191,7 @@ int replication_next(struct replication *r, int timeout_ms, struct repl_proto_ms
         return stream_ended(r, errstr, errstr_size);
     if (n < 0) {
         snprintf(errstr, errstr_size, "read replication stream of slot %s: %s", r->opt.slot,
-                 conn_error(r->conn, buf, sizeof buf));
+                 pgconn_error(r->conn, NULL, buf, sizeof buf));
         return -1;
     }
     return repl_proto_parse(r->copybuf, (size_t)n, msg, errstr, errstr_size) < 0 ? -1 : 1;
@@ -188,18 +203,18 @@ int replication_feedback_due_ms(const struct replication *r)
     return left <= 0 ? 0 : (int)((left + 999) / 1000);
 }
 
-int replication_feedback(struct replication *r, struct lsn_tracker *t, int force, char *errstr,
-                         size_t errstr_size)
+int replication_feedback(struct replication *r, struct lsn_tracker *t, int force, int reply,
+                         char *errstr, size_t errstr_size)
 {
     char buf[512];
     unsigned char status[REPL_PROTO_STATUS_SIZE];
     if (!force && replication_feedback_due_ms(r) > 0)
         return 0;
     uint64_t ack = lsn_tracker_get_acknowledged(t);
-    repl_proto_status(status, lsn_tracker_get_received(t), ack, ack, repl_proto_now(), 0);
+    repl_proto_status(status, lsn_tracker_get_received(t), ack, ack, repl_proto_now(), reply);
     if (PQputCopyData(r->conn, (const char *)status, sizeof status) <= 0 || PQflush(r->conn)) {
         snprintf(errstr, errstr_size, "send standby status update on slot %s: %s", r->opt.slot,
-                 conn_error(r->conn, buf, sizeof buf));
+                 pgconn_error(r->conn, NULL, buf, sizeof buf));
         return -1;
     }
     r->last_status_us = mono_us();
@@ -208,4 +223,9 @@ int replication_feedback(struct replication *r, struct lsn_tracker *t, int force
                   LSN_ARGS(lsn_tracker_get_received(t)), LSN_ARGS(ack));
     lsn_tracker_confirmed_sent(t, ack);
     return 0;
+}
+
+int replication_connected(const struct replication *r)
+{
+    return r && PQstatus(r->conn) == CONNECTION_OK;
 }

@@ -99,7 +99,7 @@ def same_row(avro_row, pg_row):
 def connector_args(binary, tables):
     return [binary, "--pg.conninfo", PG, "--slot", SLOT, "--publication", PUB, "--tables", tables,
             "--topic.prefix", PREFIX, "--registry.url", REGISTRY, "--status.interval.ms", "500",
-            "--kafka.bootstrap.servers", BROKERS]
+            "--kafka.bootstrap.servers", BROKERS, "--http.port", "0"]
 
 
 def run_failing(binary, tables, expect):

@@ -75,7 +75,8 @@ static void test_empty_transaction_acknowledges_at_commit(void **state)
     lsn_tracker_destroy(t);
 }
 
-static void test_idle_keepalive_advances_only_when_nothing_in_flight(void **state)
+/* A keepalive position passes a transaction only once it is delivered. */
+static void test_idle_keepalive_waits_for_what_is_in_flight(void **state)
 {
     (void)state;
     struct lsn_tracker *t = lsn_tracker_new(0x10);
@@ -88,9 +89,9 @@ static void test_idle_keepalive_advances_only_when_nothing_in_flight(void **stat
     assert_int_equal(lsn_tracker_get_acknowledged(t), 0x80);
     assert_int_equal(lsn_tracker_get_received(t), 0x400);
     lsn_tracker_ack(t, a);
-    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x100);
-    lsn_tracker_idle(t, 0x400);
     assert_int_equal(lsn_tracker_get_acknowledged(t), 0x400);
+    lsn_tracker_idle(t, 0x500);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x500);
     lsn_tracker_destroy(t);
 }
 
@@ -140,6 +141,52 @@ static void test_many_transactions_acknowledged_in_reverse(void **state)
     lsn_tracker_destroy(t);
 }
 
+/* Exactly-once holds each source transaction with one extra event until its Kafka transaction
+ * commits: delivered events alone must not let the flush position pass it. */
+static void test_held_transaction_waits_for_the_kafka_commit(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    uint64_t a = lsn_tracker_begin(t);
+    lsn_tracker_event(t, a); /* the hold */
+    lsn_tracker_event(t, a);
+    lsn_tracker_commit(t, a, 0x100);
+    uint64_t b = lsn_tracker_begin(t);
+    lsn_tracker_event(t, b);
+    lsn_tracker_commit(t, b, 0x200);
+    lsn_tracker_ack(t, a); /* delivered, not committed */
+    lsn_tracker_idle(t, 0x300);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0);
+    lsn_tracker_ack(t, a); /* the Kafka transaction committed: release the hold */
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x100);
+    lsn_tracker_ack(t, b); /* the keepalive's position, held back until now */
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x300);
+    lsn_tracker_destroy(t);
+}
+
+/* The server sends its position once when it has caught up; if that happens while events are
+ * still in flight, the position must still be confirmed when they are delivered (the server
+ * sends no second keepalive: the status update said we have received it all). */
+static void test_keepalive_during_delivery_applies_when_drained(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(0);
+    uint64_t a = lsn_tracker_begin(t);
+    lsn_tracker_event(t, a);
+    lsn_tracker_commit(t, a, 0x100);
+    lsn_tracker_idle(t, 0x180);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0);
+    assert_int_equal(lsn_tracker_get_received(t), 0x180);
+    lsn_tracker_ack(t, a);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x180);
+    uint64_t b = lsn_tracker_begin(t); /* a later transaction is not passed by an old keepalive */
+    lsn_tracker_event(t, b);
+    lsn_tracker_commit(t, b, 0x200);
+    lsn_tracker_ack(t, b);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 0x200);
+    lsn_tracker_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,10 +195,12 @@ int main(void)
         cmocka_unit_test(test_later_transaction_waits_for_earlier_one),
         cmocka_unit_test(test_open_transaction_blocks_acknowledgement),
         cmocka_unit_test(test_empty_transaction_acknowledges_at_commit),
-        cmocka_unit_test(test_idle_keepalive_advances_only_when_nothing_in_flight),
+        cmocka_unit_test(test_idle_keepalive_waits_for_what_is_in_flight),
         cmocka_unit_test(test_failed_produce_is_uncounted),
         cmocka_unit_test(test_confirmed_follows_status_updates_and_never_regresses),
         cmocka_unit_test(test_many_transactions_acknowledged_in_reverse),
+        cmocka_unit_test(test_held_transaction_waits_for_the_kafka_commit),
+        cmocka_unit_test(test_keepalive_during_delivery_applies_when_drained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
