@@ -1,9 +1,11 @@
 /* Program start-up shared by every salescdc binary. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "xalloc.h"
@@ -49,4 +51,14 @@ int cli_placeholder_main(const char *program, const char *summary, const char *i
     config_destroy(cfg);
     free(text);
     return rc;
+}
+
+void cli_on_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
 }

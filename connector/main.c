@@ -1,7 +1,6 @@
 /* salescdc-connector: streams PostgreSQL changes (pgoutput logical decoding) to Kafka as Avro. */
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 #include "connector.h"
@@ -13,16 +12,6 @@ static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
 }
 
 int main(int argc, char **argv)
@@ -37,7 +26,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s. Try --help\n", CONNECTOR_PROGRAM, err);
             rc = 2;
         } else {
-            install_signal_handlers();
+            cli_on_stop_signals(on_stop_signal);
             rc = connector_run(&o, &stop_requested);
         }
     }

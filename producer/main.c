@@ -1,7 +1,6 @@
 /* salescdc-producer: generates gadget orders into PostgreSQL (the AWS demo's generator). */
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,16 +16,6 @@ static void on_stop_signal(int sig)
 }
 
 /* No SA_RESTART: a signal must cut the pacing sleep short. */
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
 int main(int argc, char **argv)
 {
     struct config *cfg =
@@ -39,7 +28,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s. Try --help\n", PRODUCER_PROGRAM, err);
             rc = 2;
         } else {
-            install_signal_handlers();
+            cli_on_stop_signals(on_stop_signal);
             rc = producer_run(&o, &stop_requested);
         }
     }

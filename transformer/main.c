@@ -1,7 +1,6 @@
 /* salescdc-transformer: flattens CDC events into plain records (the AWS demo's Lambda). */
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 #include "options.h"
@@ -13,17 +12,6 @@ static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 }
 
 int main(int argc, char **argv)
@@ -38,7 +26,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s. Try --help\n", TRANSFORMER_PROGRAM, err);
             rc = 2;
         } else {
-            install_signal_handlers();
+            cli_on_stop_signals(on_stop_signal);
+            signal(SIGPIPE, SIG_IGN);
             rc = transformer_run(&o, &stop_requested);
         }
         transformer_options_release(&o);

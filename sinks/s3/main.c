@@ -1,7 +1,6 @@
 /* salescdc-s3-sink: writes flat records to S3 as partitioned objects, registered in Trino. */
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 #include "options.h"
@@ -19,16 +18,6 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
 int main(int argc, char **argv)
 {
     struct config *cfg = config_new(SINK_PROGRAM, sink_summary, sink_option_table, "kafka.");
@@ -40,7 +29,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s. Try --help\n", SINK_PROGRAM, err);
             rc = 2;
         } else {
-            install_signal_handlers();
+            cli_on_stop_signals(on_stop_signal);
             rc = sink_run(&o, &stop_requested, &abort_requested);
         }
     }
