@@ -4,11 +4,9 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "xalloc.h"
 
 int cli_init(struct config *cfg, const char *program, int argc, char **argv)
 {
@@ -30,27 +28,6 @@ int cli_init(struct config *cfg, const char *program, int argc, char **argv)
     }
     log_set_level(level);
     return CLI_CONTINUE;
-}
-
-int cli_placeholder_main(const char *program, const char *summary, const char *issue,
-                         const char *passthrough, int argc, char **argv)
-{
-    static const struct config_option options[] = {
-        CLI_OPTION_LOG_LEVEL,
-        {NULL, 0, NULL, 0, 0, 0, NULL},
-    };
-    char *text = xasprintf("%s\nStatus: not implemented yet (see the issue \"%s\"): it parses "
-                           "its options and exits 1 without doing anything.",
-                           summary, issue);
-    struct config *cfg = config_new(program, text, options, passthrough);
-    int rc = cli_init(cfg, program, argc, argv);
-    if (rc == CLI_CONTINUE) {
-        log_error("%s is not implemented yet; see the issue \"%s\"", program, issue);
-        rc = 1;
-    }
-    config_destroy(cfg);
-    free(text);
-    return rc;
 }
 
 void cli_on_stop_signals(void (*handler)(int))

@@ -18,14 +18,8 @@
  * main() should return (0 after --help, 2 on a usage or configuration error). */
 int cli_init(struct config *cfg, const char *program, int argc, char **argv);
 
-#endif
-
 /* Installs HANDLER for SIGTERM and SIGINT (sigaction, no flags). HANDLER should only set a
  * sig_atomic_t flag that the program's loop checks. */
 void cli_on_stop_signals(void (*handler)(int));
 
-/* For a program whose behaviour is not built yet: serves the command-line contract (--help,
- * --version, --dump-config, exit 2 on bad flags) and otherwise logs that PROGRAM is not
- * implemented, naming ISSUE, and returns 1. Returns main()'s exit code. */
-int cli_placeholder_main(const char *program, const char *summary, const char *issue,
-                         const char *passthrough, int argc, char **argv);
+#endif
