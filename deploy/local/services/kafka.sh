@@ -13,12 +13,8 @@ KAFKA_JVM=("$KAFKA_JAVA" -Xmx"$SALESCDC_KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseM
 kafka_jar() { echo "$KAFKA_HOME/libs/kafka_2.13-$SALESCDC_KAFKA_VERSION.jar"; }
 
 kafka_install() {
-  if ! command -v kcat >/dev/null; then
-    stack_log "installing kcat from Debian (kafka_ready asks the broker for metadata with it)"
-    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq kcat \
-      >/dev/null || stack_die "could not install kcat with apt-get"
-  fi
+  # kcat (kafka_ready asks the broker for metadata with it) comes with the project's packages.
+  command -v kcat >/dev/null || "$STACK_HOME/install-deps" || stack_die "could not install kcat"
   [ -f "$(kafka_jar)" ] && return 0
   command -v mvn >/dev/null || stack_die "mvn (Debian package maven) is needed to fetch Kafka"
   stack_log "fetching org.apache.kafka:kafka_2.13:$SALESCDC_KAFKA_VERSION and its dependencies"
