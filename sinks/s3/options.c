@@ -55,7 +55,7 @@ const struct config_option sink_option_table[] = {
     {"format", CONFIG_STRING, "json", 0, 0, 0,
      "object format: json (JSON Lines, as Firehose) or avro (object container files)"},
     {"json.gzip", CONFIG_BOOL, "true", 0, 0, 0, "gzip JSON Lines objects (extension .json.gz)"},
-    {"avro.codec", CONFIG_STRING, "deflate", 0, 0, 0, "Avro block codec: deflate or null"},
+    {"avro.codec", CONFIG_STRING, "deflate", 0, 0, 0, "Avro block codec: deflate, snappy or null"},
     {"compression.level", CONFIG_INT, "6", 1, 9, 0, "zlib level for gzip and deflate"},
     {"partition.by", CONFIG_STRING, "time", 0, 0, 0,
      "time (dt=YYYY-MM-DD/hour=HH, UTC, of partition.time.field), column (<column>=<value> "
@@ -110,9 +110,8 @@ static int load_choices(const struct config *cfg, struct sink_options *o, char *
     const char *codec = config_get(cfg, "avro.codec");
     if (sink_format_parse(config_get(cfg, "format"), &o->writer.format) < 0)
         return fail(errstr, errstr_size, "format", "must be json or avro");
-    if (strcmp(codec, "deflate") != 0 && strcmp(codec, "null") != 0)
-        return fail(errstr, errstr_size, "avro.codec",
-                    "must be deflate or null (snappy needs libsnappy-dev, see README)");
+    if (sink_avro_codec_parse(codec, &o->writer.avro_codec) < 0)
+        return fail(errstr, errstr_size, "avro.codec", "must be deflate, snappy or null");
     if (sink_partition_mode_parse(config_get(cfg, "partition.by"), &o->partitioner.mode) < 0)
         return fail(errstr, errstr_size, "partition.by", "must be time, column or none");
     o->partitioner.time_field = config_get(cfg, "partition.time.field");
@@ -123,7 +122,6 @@ static int load_choices(const struct config *cfg, struct sink_options *o, char *
         return fail(errstr, errstr_size, "partition.column",
                     "must name a column with partition.by=column");
     o->writer.gzip = config_get_bool(cfg, "json.gzip");
-    o->writer.avro_deflate = strcmp(codec, "deflate") == 0;
     o->writer.compression_level = (int)config_get_int(cfg, "compression.level");
     o->writer.avro_block_bytes = 64 * 1024;
     const char *topics = config_get(cfg, "topics.regex");

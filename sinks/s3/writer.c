@@ -14,6 +14,24 @@ int sink_format_parse(const char *name, enum sink_format *out)
     return 0;
 }
 
+static const char *const avro_codec_names[] = {"null", "deflate", "snappy"};
+
+int sink_avro_codec_parse(const char *name, enum sink_avro_codec *out)
+{
+    for (size_t i = 0; i < sizeof avro_codec_names / sizeof avro_codec_names[0]; i++) {
+        if (strcmp(name, avro_codec_names[i]) == 0) {
+            *out = (enum sink_avro_codec)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *sink_avro_codec_name(enum sink_avro_codec codec)
+{
+    return avro_codec_names[codec];
+}
+
 const char *sink_writer_extension(const struct sink_writer_config *cfg)
 {
     if (cfg->format == SINK_FORMAT_AVRO)

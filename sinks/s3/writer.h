@@ -1,5 +1,5 @@
 /* Record writers behind one interface: each builds one object in memory from the records of one
- * buffer. JSON Lines (optionally gzip) and Avro object container files (null or deflate codec);
+ * buffer. JSON Lines (optionally gzip) and Avro object container files (null, deflate or snappy);
  * Parquet would be a third implementation of the same operations. */
 #ifndef SALESCDC_SINK_WRITER_H
 #define SALESCDC_SINK_WRITER_H
@@ -12,12 +12,15 @@
 
 enum sink_format { SINK_FORMAT_JSON, SINK_FORMAT_AVRO };
 
+/* Avro block codecs, named as in the file header's avro.codec. */
+enum sink_avro_codec { SINK_CODEC_NULL, SINK_CODEC_DEFLATE, SINK_CODEC_SNAPPY };
+
 struct sink_writer_config {
     enum sink_format format;
-    int gzip;                /* JSON: gzip the object (extension json.gz) */
-    int avro_deflate;        /* Avro: deflate codec, else null */
-    int compression_level;   /* zlib level 1-9 */
-    size_t avro_block_bytes; /* Avro: uncompressed bytes per block */
+    int gzip;                        /* JSON: gzip the object (extension json.gz) */
+    enum sink_avro_codec avro_codec; /* Avro: block codec */
+    int compression_level;           /* zlib level 1-9 */
+    size_t avro_block_bytes;         /* Avro: uncompressed bytes per block */
 };
 
 /* One record to append: its schema, its decoded value and its Avro binary payload. */
@@ -46,6 +49,10 @@ struct sink_writer {
 
 /* Parses format "json" or "avro". Returns 0 or -1. */
 int sink_format_parse(const char *name, enum sink_format *out);
+/* Parses an Avro codec "null", "deflate" or "snappy". Returns 0 or -1. */
+int sink_avro_codec_parse(const char *name, enum sink_avro_codec *out);
+/* The codec's name in the file header. */
+const char *sink_avro_codec_name(enum sink_avro_codec codec);
 
 /* The object key extension: "json", "json.gz" or "avro" (Trino detects gzip by ".gz"). */
 const char *sink_writer_extension(const struct sink_writer_config *cfg);

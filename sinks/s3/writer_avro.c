@@ -6,14 +6,17 @@
  * File layout (Avro 1.11 specification, "Object Container Files"):
  *   "Obj" 0x01
  *   metadata map: long 2, string "avro.schema", bytes <schema JSON>, string "avro.codec",
- *                 bytes "null"|"deflate", long 0 (end of map)
+ *                 bytes "null"|"deflate"|"snappy", long 0 (end of map)
  *   16-byte sync marker
  *   blocks: long record count, long byte size, the (compressed) records, the sync marker
  * Longs are zig-zag varints; strings and bytes are a long length and the bytes. The deflate
- * codec is raw RFC 1951 deflate per block. */
+ * codec is raw RFC 1951 deflate per block. The snappy codec is one raw snappy block (no framing
+ * format) followed by the 4-byte big-endian CRC-32 (zlib's, ISO 3309) of the uncompressed
+ * records; the byte size counts both. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <snappy-c.h>
 #include <zlib.h>
 
 #include "writer.h"
@@ -23,7 +26,7 @@
 struct avro_writer {
     struct sink_writer base;
     const struct sink_schema *schema; /* borrowed */
-    int deflate;
+    enum sink_avro_codec codec;
     size_t block_bytes;
     z_stream z;
     unsigned char sync[16];
@@ -55,7 +58,7 @@ static void put_bytes(struct strbuf *sb, const void *data, size_t len)
 static void put_header(struct avro_writer *w)
 {
     static const char magic[4] = {'O', 'b', 'j', 1};
-    const char *codec = w->deflate ? "deflate" : "null";
+    const char *codec = sink_avro_codec_name(w->codec);
     strbuf_append(&w->out, magic, sizeof magic);
     put_long(&w->out, 2);
     put_bytes(&w->out, "avro.schema", strlen("avro.schema"));
@@ -66,17 +69,36 @@ static void put_header(struct avro_writer *w)
     strbuf_append(&w->out, (const char *)w->sync, sizeof w->sync);
 }
 
+/* Appends the block under way, snappy-compressed and followed by its CRC-32, as Avro bytes. */
+static void put_snappy_block(struct avro_writer *w)
+{
+    size_t cap = snappy_max_compressed_length(w->block.len), len = cap;
+    char *packed = xmalloc(cap + 4);
+    /* Only a too small output buffer fails, and CAP is snappy's own bound for this input. */
+    if (snappy_compress(w->block.data, w->block.len, packed, &len) != SNAPPY_OK)
+        abort();
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)w->block.data, (uInt)w->block.len);
+    packed[len++] = (char)(crc >> 24);
+    packed[len++] = (char)(crc >> 16);
+    packed[len++] = (char)(crc >> 8);
+    packed[len++] = (char)crc;
+    put_bytes(&w->out, packed, len);
+    free(packed);
+}
+
 static void emit_block(struct avro_writer *w)
 {
     if (w->block_records == 0)
         return;
     put_long(&w->out, w->block_records);
-    if (w->deflate) {
+    if (w->codec == SINK_CODEC_DEFLATE) {
         struct strbuf packed = STRBUF_INIT;
         deflateReset(&w->z);
         sink_zstream_feed(&w->z, &packed, w->block.data, w->block.len, 1);
         put_bytes(&w->out, packed.data, packed.len);
         strbuf_release(&packed);
+    } else if (w->codec == SINK_CODEC_SNAPPY) {
+        put_snappy_block(w);
     } else {
         put_bytes(&w->out, w->block.data, w->block.len);
     }
@@ -119,7 +141,7 @@ static int avro_finish(struct sink_writer *base, struct strbuf *out, char *errst
 static void avro_destroy(struct sink_writer *base)
 {
     struct avro_writer *w = (struct avro_writer *)base;
-    if (w->deflate)
+    if (w->codec == SINK_CODEC_DEFLATE)
         sink_zstream_end(&w->z);
     strbuf_release(&w->out);
     strbuf_release(&w->block);
@@ -135,10 +157,10 @@ struct sink_writer *sink_writer_avro_new(const struct sink_writer_config *cfg,
     struct avro_writer *w = xcalloc(1, sizeof *w);
     w->base.ops = &avro_ops;
     w->schema = schema;
-    w->deflate = cfg->avro_deflate;
+    w->codec = cfg->avro_codec;
     w->block_bytes = cfg->avro_block_bytes ? cfg->avro_block_bytes : 64 * 1024;
     memcpy(w->sync, sync, sizeof w->sync);
-    if (w->deflate)
+    if (w->codec == SINK_CODEC_DEFLATE)
         sink_zstream_init(&w->z, SINK_ZSTREAM_RAW, cfg->compression_level);
     put_header(w);
     return &w->base;
