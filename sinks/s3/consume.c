@@ -151,7 +151,13 @@ static void buffer_record(struct sink *s, struct sink_kpart *kp, const rd_kafka_
     struct sink_writer_record rec = {r->schema, r->value, r->payload, r->payload_len};
     size_t raw = 0;
     char err[512];
-    if (sink_writer_append(b->writer, &rec, &raw, err, sizeof err) != 0) {
+    /* A buffer's first record also counts the memory its writer took when it was opened. */
+    size_t held = b->st.records == 0 ? 0 : sink_writer_held(b->writer);
+    int rc = sink_writer_append(b->writer, &rec, &raw, err, sizeof err);
+    held = sink_writer_held(b->writer) - held;
+    kp->held_bytes += held;
+    atomic_fetch_add(&s->metrics.buffered_bytes, (int64_t)held);
+    if (rc != 0) {
         log_error("record %s[%d]@%lld: %s", kp->topic, (int)kp->partition, (long long)m->offset,
                   err);
         s->fatal = 1;
@@ -191,4 +197,5 @@ void sink_consume_message(struct sink *s, const rd_kafka_message_t *m)
         return;
     declare(s, t, r.schema);
     buffer_record(s, kp, m, &r);
+    sink_flush_memory(s);
 }

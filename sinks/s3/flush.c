@@ -53,12 +53,13 @@ int sink_flush_kpart(struct sink *s, struct sink_kpart *kp, enum sink_flush_reas
         return 0;
     if (store_all(s, kp) != 0)
         return -1;
-    uint64_t records = sink_kpart_buffered(kp);
+    uint64_t records = sink_kpart_buffered(kp), held = kp->held_bytes;
     log_info("flushed %s[%d] reason=%s objects=%zu records=%llu next_offset=%lld", kp->topic,
              (int)kp->partition, sink_flush_reason_name(reason), kp->n_buffers,
              (unsigned long long)records, (long long)kp->next_offset);
     sink_kpart_reset(kp);
     atomic_fetch_sub(&s->metrics.buffered_records, (int64_t)records);
+    atomic_fetch_sub(&s->metrics.buffered_bytes, (int64_t)held);
     atomic_fetch_add(&s->metrics.flushes[reason], 1);
     char err[512];
     if (sink_consumer_commit(s, kp->topic, kp->partition, kp->next_offset, err, sizeof err) != 0) {
@@ -89,6 +90,23 @@ void sink_flush_idle(struct sink *s)
         struct sink_kpart *kp = s->kparts[i];
         if (kp->n_buffers > 0 && sink_flush_idle_due(&s->o->rules, kp->last_record_ms, now))
             sink_flush_kpart(s, kp, SINK_FLUSH_IDLE);
+    }
+}
+
+void sink_flush_memory(struct sink *s)
+{
+    const struct sink_flush_rules *r = &s->o->rules;
+    if (r->max_held_bytes == 0)
+        return;
+    while (!s->fatal && !*s->stop &&
+           (uint64_t)atomic_load(&s->metrics.buffered_bytes) > r->max_held_bytes) {
+        uint64_t *held = xcalloc(s->n_kparts ? s->n_kparts : 1, sizeof *held);
+        for (size_t i = 0; i < s->n_kparts; i++)
+            held[i] = s->kparts[i]->revoked ? 0 : s->kparts[i]->held_bytes;
+        long victim = sink_flush_memory_victim(r, held, s->n_kparts);
+        free(held);
+        if (victim < 0 || sink_flush_kpart(s, s->kparts[victim], SINK_FLUSH_MEMORY) != 0)
+            return;
     }
 }
 
@@ -142,6 +160,7 @@ void sink_kpart_drop(struct sink *s, const char *topic, int32_t partition)
                      "them from the last commit",
                      (unsigned long long)n, topic, (int)partition);
         atomic_fetch_sub(&s->metrics.buffered_records, (int64_t)n);
+        atomic_fetch_sub(&s->metrics.buffered_bytes, (int64_t)kp->held_bytes);
         sink_kpart_destroy(kp);
         s->kparts[i] = s->kparts[--s->n_kparts];
         return;

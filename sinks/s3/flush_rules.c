@@ -4,7 +4,7 @@
 const char *sink_flush_reason_name(enum sink_flush_reason reason)
 {
     static const char *const names[SINK_FLUSH_REASONS] = {
-        "none", "records", "bytes", "rotate", "schema", "idle", "shutdown",
+        "none", "records", "bytes", "rotate", "schema", "idle", "shutdown", "memory",
     };
     return reason >= 0 && reason < SINK_FLUSH_REASONS ? names[reason] : "unknown";
 }
@@ -56,4 +56,16 @@ enum sink_flush_reason sink_flush_after(const struct sink_flush_rules *r,
 int sink_flush_idle_due(const struct sink_flush_rules *r, int64_t last_record_ms, int64_t now_ms)
 {
     return r->idle_ms > 0 && now_ms - last_record_ms >= r->idle_ms;
+}
+
+long sink_flush_memory_victim(const struct sink_flush_rules *r, const uint64_t *held, size_t n)
+{
+    uint64_t total = 0;
+    long victim = -1;
+    for (size_t i = 0; i < n; i++) {
+        total += held[i];
+        if (held[i] > 0 && (victim < 0 || held[i] > held[victim]))
+            victim = (long)i;
+    }
+    return r->max_held_bytes > 0 && total > r->max_held_bytes ? victim : -1;
 }

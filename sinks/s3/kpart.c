@@ -25,6 +25,7 @@ void sink_kpart_reset(struct sink_kpart *kp)
         free(kp->buffers[i].path);
     }
     kp->n_buffers = 0;
+    kp->held_bytes = 0;
 }
 
 void sink_kpart_destroy(struct sink_kpart *kp)

@@ -28,6 +28,7 @@ struct sink_kpart {
     size_t n_buffers, cap_buffers;
     int64_t next_offset;    /* offset after the last record consumed (buffered or skipped); -1 */
     int64_t last_record_ms; /* monotonic time the last record arrived (idle rule) */
+    uint64_t held_bytes;    /* memory its buffers' writers hold (buffer.max.bytes) */
     int revoked;            /* revoked during a flush: dropped once the flush has unwound */
 };
 

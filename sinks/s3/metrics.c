@@ -71,6 +71,9 @@ void sink_metrics_render(struct sink_metrics *m, struct strbuf *out)
           atomic_load(&m->lag));
     gauge(out, "salescdc_sink_buffered_records", "records in buffers, not yet stored",
           atomic_load(&m->buffered_records));
+    gauge(out, "salescdc_sink_buffered_bytes",
+          "memory held by all buffers (bounded by buffer.max.bytes)",
+          atomic_load(&m->buffered_bytes));
     counter(out, "salescdc_sink_catalog_statements_total", "Trino statements run",
             atomic_load(&m->catalog_statements));
     counter(out, "salescdc_sink_catalog_failures_total", "Trino statements that failed",

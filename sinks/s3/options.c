@@ -74,6 +74,9 @@ const struct config_option sink_option_table[] = {
     {"flush.idle.ms", CONFIG_INT, "30000", 0, MAX_INT, 0,
      "wall-clock time without new records for a Kafka partition after which its buffers are "
      "stored (0: off; the only cut that depends on timing, see README)"},
+    {"buffer.max.bytes", CONFIG_INT, "268435456", 0, MAX_INT, 0,
+     "memory all buffers together may hold (objects being built, compressor state); above it "
+     "the Kafka partition holding the most is stored at once (0: no bound)"},
     {"upload.backoff.initial.ms", CONFIG_INT, "1000", 1, 3600000, 0,
      "first wait after a failed upload; doubled per failure up to upload.backoff.max.ms; "
      "uploads are retried until they succeed"},
@@ -171,6 +174,7 @@ static void load_rules(const struct config *cfg, struct sink_options *o)
     o->rules.rotate_interval_ms = config_get_int(cfg, "rotate.interval.ms");
     o->rules.idle_ms = config_get_int(cfg, "flush.idle.ms");
     o->rules.one_schema_per_object = o->writer.format == SINK_FORMAT_AVRO;
+    o->rules.max_held_bytes = (uint64_t)config_get_int(cfg, "buffer.max.bytes");
     o->upload_backoff_initial_ms = (long)config_get_int(cfg, "upload.backoff.initial.ms");
     o->upload_backoff_max_ms = (long)config_get_int(cfg, "upload.backoff.max.ms");
     o->shutdown_timeout_ms = (long)config_get_int(cfg, "shutdown.timeout.ms");

@@ -58,6 +58,10 @@ int sink_flush_kpart(struct sink *s, struct sink_kpart *kp, enum sink_flush_reas
 /* Flushes every partition that has been idle for flush.idle.ms. */
 void sink_flush_idle(struct sink *s);
 
+/* Flushes the Kafka partitions holding the most memory while all buffers together hold more
+ * than buffer.max.bytes (0: no bound). */
+void sink_flush_memory(struct sink *s);
+
 /* Flushes every partition (shutdown). Returns 0 when all were stored and committed. */
 int sink_flush_all(struct sink *s, enum sink_flush_reason reason);
 

@@ -65,6 +65,11 @@ int sink_writer_finish(struct sink_writer *w, struct strbuf *out, char *errstr, 
     return w->ops->finish(w, out, errstr, errstr_size);
 }
 
+size_t sink_writer_held(const struct sink_writer *w)
+{
+    return w->ops->held(w);
+}
+
 void sink_writer_destroy(struct sink_writer *w)
 {
     if (w)

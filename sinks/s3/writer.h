@@ -41,6 +41,8 @@ struct sink_writer_ops {
     /* Completes the object and moves its bytes into OUT (previous content released). */
     int (*finish)(struct sink_writer *w, struct strbuf *out, char *errstr, size_t errstr_size);
     void (*destroy)(struct sink_writer *w);
+    /* Bytes of memory the writer holds now (buffers' capacity and compressor state). */
+    size_t (*held)(const struct sink_writer *w);
 };
 
 struct sink_writer {
@@ -70,6 +72,8 @@ int sink_writer_append(struct sink_writer *w, const struct sink_writer_record *r
 int sink_writer_finish(struct sink_writer *w, struct strbuf *out, char *errstr, size_t errstr_size);
 /* NULL is a no-op. */
 void sink_writer_destroy(struct sink_writer *w);
+/* Bytes of memory W holds now: what buffer.max.bytes bounds. */
+size_t sink_writer_held(const struct sink_writer *w);
 
 /* The implementations (used by sink_writer_new()). */
 struct sink_writer *sink_writer_json_new(const struct sink_writer_config *cfg);

@@ -148,7 +148,14 @@ static void avro_destroy(struct sink_writer *base)
     free(w);
 }
 
-static const struct sink_writer_ops avro_ops = {avro_append, avro_finish, avro_destroy};
+static size_t avro_held(const struct sink_writer *base)
+{
+    const struct avro_writer *w = (const struct avro_writer *)base;
+    return sizeof *w + w->out.cap + w->block.cap +
+           (w->codec == SINK_CODEC_DEFLATE ? SINK_ZSTREAM_HELD_BYTES : 0);
+}
+
+static const struct sink_writer_ops avro_ops = {avro_append, avro_finish, avro_destroy, avro_held};
 
 struct sink_writer *sink_writer_avro_new(const struct sink_writer_config *cfg,
                                          const struct sink_schema *schema,

@@ -64,7 +64,13 @@ static void json_destroy(struct sink_writer *base)
     free(w);
 }
 
-static const struct sink_writer_ops json_ops = {json_append, json_finish, json_destroy};
+static size_t json_held(const struct sink_writer *base)
+{
+    const struct json_writer *w = (const struct json_writer *)base;
+    return sizeof *w + w->out.cap + w->pending.cap + (w->gzip ? SINK_ZSTREAM_HELD_BYTES : 0);
+}
+
+static const struct sink_writer_ops json_ops = {json_append, json_finish, json_destroy, json_held};
 
 struct sink_writer *sink_writer_json_new(const struct sink_writer_config *cfg)
 {

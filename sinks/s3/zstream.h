@@ -12,6 +12,10 @@ enum sink_zstream_kind {
     SINK_ZSTREAM_RAW,  /* RFC 1951 raw deflate, as Avro's deflate codec wants */
 };
 
+/* Memory one deflate stream holds (windowBits 15, memLevel 8): zlib's documented
+ * (1 << (windowBits + 2)) + (1 << (memLevel + 9)), plus its state, rounded up. */
+enum { SINK_ZSTREAM_HELD_BYTES = 272 * 1024 };
+
 /* Initialises Z for KIND at zlib LEVEL (1-9). Aborts on zlib failure (out of memory). */
 void sink_zstream_init(z_stream *z, enum sink_zstream_kind kind, int level);
 

@@ -12,6 +12,8 @@ and Trino table prefix, and the test checks, against values computed here indepe
   - kill -9 mid-stream and a restart: the same objects (same bytes), the same Trino results;
   - S3 and Trino down at start (a proxy refusing connections), back later: the same again;
   - format=avro: files fastavro reads (deflate, logical types kept); the view exact to the µs;
+  - buffer.max.bytes far below the data, Avro snappy: early "memory" cuts, every record once,
+    snappy files that fastavro and Trino read;
   - a column added upstream (schema v2) and partitions by a column (nulls included): the column
     reaches the change table and the view.
 
@@ -538,15 +540,14 @@ def run_outage(s3, topic, table, changes, clean_objects, clean_results, log_dir,
     return sink
 
 
-def run_avro(s3, topic, table, changes, log_dir, n):
-    """format=avro: Avro files (schema verbatim, deflate) that fastavro and Trino read."""
-    sink = Sink(f"s{n}-avro", topic, log_dir, ["--format", "avro"])
-    sink.start()
+def check_avro(s3, sink, table, changes, codec):
+    """Every record stored once in Avro files of CODEC that fastavro reads (logical types kept);
+    the Trino view exact to the µs. Returns the keys."""
     wait_stored(s3, sink, len(changes))
     keys = s3.list(sink.prefix + "/")
     check(all(k.endswith(".avro") for k in keys), f"not Avro keys: {keys[:3]}")
     reader = fastavro.reader(io.BytesIO(s3.get(keys[0])))
-    check(reader.codec == "deflate", f"codec {reader.codec}")
+    check(reader.codec == codec, f"codec {reader.codec}, expected {codec}")
     check(reader.writer_schema["fields"][3]["type"][1].get("logicalType") == "decimal",
           "the file's schema lost the decimal logical type")
     view = f'hive.sales."{sink.table_prefix}{table}"'
@@ -559,8 +560,36 @@ def run_avro(s3, topic, table, changes, log_dir, n):
     want = [[oid, f"{c['price']:.2f}", iso_micros(c["created_at"])]
             for oid, c in sorted(latest.items())]
     check(got == want, f"Avro view: got {got[:2]}, want {want[:2]}")
+    return keys
+
+
+def run_avro(s3, topic, table, changes, log_dir, n):
+    """format=avro: Avro files (schema verbatim, deflate) that fastavro and Trino read."""
+    sink = Sink(f"s{n}-avro", topic, log_dir, ["--format", "avro"])
+    sink.start()
+    keys = check_avro(s3, sink, table, changes, "deflate")
     sink.stop()
     print(f"format=avro: {len(keys)} files read by fastavro; Trino view exact to the µs")
+    return sink
+
+
+def run_memory(s3, topic, table, changes, log_dir, n):
+    """buffer.max.bytes: with a bound far below what the buffers would hold (no count cut), the
+    partitions holding the most are stored early, and still every record lands once; Avro
+    snappy files that fastavro and Trino read."""
+    sink = Sink(f"s{n}-memory", topic, log_dir,
+                ["--format", "avro", "--avro.codec", "snappy", "--flush.records", "1000000",
+                 "--buffer.max.bytes", "150000", "--http.port", "0"])
+    sink.start()
+    keys = check_avro(s3, sink, table, changes, "snappy")
+    metrics = requests.get(sink.metrics_url() + "/metrics", timeout=10).text
+    m = re.search(r'^salescdc_sink_flushes_total\{reason="memory"\} (\d+)$', metrics, re.M)
+    check(m and int(m.group(1)) > 0, "no flush for the memory bound in /metrics")
+    held = re.search(r"^salescdc_sink_buffered_bytes (\d+)$", metrics, re.M)
+    check(held and int(held.group(1)) == 0, f"buffered bytes after the last flush: {held}")
+    sink.stop()
+    print(f"buffer.max.bytes: {m.group(1)} memory flushes, {len(keys)} snappy Avro files, every "
+          "record once, Trino view exact")
     return sink
 
 
@@ -617,7 +646,8 @@ def main():
     sinks = [clean,
              run_kill9(s3, topic, table, changes, objects, results, log_dir, n),
              run_outage(s3, topic, table, changes, objects, results, log_dir, n),
-             run_avro(s3, topic, table, changes, log_dir, n)]
+             run_avro(s3, topic, table, changes, log_dir, n),
+             run_memory(s3, topic, table, changes, log_dir, n)]
     cleanup(s3, sinks, table)
     delete_topic(topic)
     evolve, evolve_table = run_evolve(s3, log_dir, n)

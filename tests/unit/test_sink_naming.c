@@ -138,6 +138,28 @@ static void idle_rule_on_wall_clock(void **state)
     assert_string_equal(sink_flush_reason_name(SINK_FLUSH_ROTATE), "rotate");
 }
 
+static void memory_bound_cuts_the_largest_partition(void **state)
+{
+    (void)state;
+    struct sink_flush_rules r = rules;
+    r.max_held_bytes = 1000;
+    uint64_t within[] = {400, 0, 600};
+    assert_int_equal(sink_flush_memory_victim(&r, within, 3), -1); /* 1000 is not over */
+    uint64_t over[] = {400, 0, 601};
+    assert_int_equal(sink_flush_memory_victim(&r, over, 3), 2);
+    uint64_t largest_first[] = {900, 50, 60};
+    assert_int_equal(sink_flush_memory_victim(&r, largest_first, 3), 0);
+    uint64_t equals[] = {10, 700, 700};
+    assert_int_equal(sink_flush_memory_victim(&r, equals, 3), 1);
+    /* After the victim is cut, the rest is within the bound: no second cut. */
+    equals[1] = 0;
+    assert_int_equal(sink_flush_memory_victim(&r, equals, 3), -1);
+    assert_int_equal(sink_flush_memory_victim(&r, NULL, 0), -1);
+    r.max_held_bytes = 0; /* off */
+    assert_int_equal(sink_flush_memory_victim(&r, over, 3), -1);
+    assert_string_equal(sink_flush_reason_name(SINK_FLUSH_MEMORY), "memory");
+}
+
 /* Formats with F and compares with WANT. */
 static void check_decimal(const unsigned char *bytes, size_t len, int scale, const char *want)
 {
@@ -216,6 +238,7 @@ int main(void)
         cmocka_unit_test(flush_before_rotate_uses_record_time_span),
         cmocka_unit_test(flush_before_schema_change_only_when_asked),
         cmocka_unit_test(idle_rule_on_wall_clock),
+        cmocka_unit_test(memory_bound_cuts_the_largest_partition),
         cmocka_unit_test(decimals_are_exact),
         cmocka_unit_test(timestamps_dates_and_times_as_hive_text),
         cmocka_unit_test(json_strings_and_base64),
