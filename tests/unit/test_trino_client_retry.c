@@ -10,155 +10,22 @@
 #include <string.h>
 #include <time.h>
 
-#include <arpa/inet.h>
 #include <cmocka.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 
-#include "strbuf.h"
+#include "fake_http.h"
 #include "trino_client.h"
 
-enum { MAX_REQUESTS = 64 };
-
-/* One scripted answer; "@URL@" in BODY becomes the fake's base URL. The last one repeats. */
-struct canned {
-    int status;
-    const char *body;
-    int delay_ms;
-};
-
-struct seen {
-    char method[8];
-    char url[256];
-    char user[64];
-    char catalog[64];
-    char schema[64];
-    char body[256];
-};
-
-struct fake {
-    struct MHD_Daemon *daemon;
-    unsigned port;
-    pthread_mutex_t lock;
-    const struct canned *script;
-    size_t n_script;
-    size_t next;
-    struct seen seen[MAX_REQUESTS];
-    size_t n_seen;
-};
-
-struct exchange {
-    struct strbuf body;
-    int started;
-};
-
-static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                      enum MHD_RequestTerminationCode code)
+/* A fake coordinator answering SCRIPT in order (its last answer again past the end), as JSON;
+ * "@URL@" in a body becomes its base URL. On PORT, or any free port with 0. */
+static struct fake_http *fake_start(const struct fake_http_answer *script, size_t n, unsigned port)
 {
-    (void)cls, (void)conn, (void)code;
-    struct exchange *x = *con_cls;
-    if (x)
-        strbuf_release(&x->body);
-    free(x);
-    *con_cls = NULL;
-}
-
-static void header(struct MHD_Connection *conn, const char *name, char *out, size_t size)
-{
-    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-    snprintf(out, size, "%s", v ? v : "");
-}
-
-/* Records the request and picks the next answer (the last one again when the script ends). */
-static struct canned next_answer(struct fake *f, struct MHD_Connection *conn, const char *method,
-                                 const char *url, const struct exchange *x)
-{
-    pthread_mutex_lock(&f->lock);
-    if (f->n_seen < MAX_REQUESTS) {
-        struct seen *s = &f->seen[f->n_seen++];
-        snprintf(s->method, sizeof s->method, "%s", method);
-        snprintf(s->url, sizeof s->url, "%s", url);
-        snprintf(s->body, sizeof s->body, "%s", x->body.data ? x->body.data : "");
-        header(conn, "X-Trino-User", s->user, sizeof s->user);
-        header(conn, "X-Trino-Catalog", s->catalog, sizeof s->catalog);
-        header(conn, "X-Trino-Schema", s->schema, sizeof s->schema);
-    }
-    struct canned c = f->script[f->next < f->n_script ? f->next : f->n_script - 1];
-    f->next++;
-    pthread_mutex_unlock(&f->lock);
-    return c;
-}
-
-/* Copies BODY with "@URL@" replaced by the fake's base URL into OUT. */
-static void expand(const struct fake *f, const char *body, struct strbuf *out)
-{
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", f->port);
-    for (const char *p = body; *p;) {
-        const char *at = strstr(p, "@URL@");
-        size_t n = at ? (size_t)(at - p) : strlen(p);
-        strbuf_append(out, p, n);
-        if (!at)
-            break;
-        strbuf_puts(out, base);
-        p = at + 5;
-    }
-}
-
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
-{
-    (void)version;
-    struct fake *f = cls;
-    struct exchange *x = *con_cls;
-    if (!x) {
-        *con_cls = calloc(1, sizeof *x);
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        strbuf_append(&x->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    struct canned c = next_answer(f, conn, method, url, x);
-    struct strbuf body = STRBUF_INIT;
-    expand(f, c.body, &body);
-    if (c.delay_ms)
-        nanosleep(&(struct timespec){0, c.delay_ms * 1000000L}, NULL);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        body.len, body.data ? body.data : (char *)"", MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)c.status, resp);
-    MHD_destroy_response(resp);
-    strbuf_release(&body);
-    return rc;
-}
-
-/* Starts the fake on PORT (0: any free port). */
-static struct fake *fake_start(const struct canned *script, size_t n, unsigned port)
-{
-    struct fake *f = calloc(1, sizeof *f);
-    struct sockaddr_in loopback = {.sin_family = AF_INET,
-                                   .sin_port = htons((uint16_t)port),
-                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    pthread_mutex_init(&f->lock, NULL);
-    f->script = script;
-    f->n_script = n;
-    f->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL,
-                                 handle, f, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-                                 MHD_OPTION_SOCK_ADDR, &loopback, MHD_OPTION_END);
-    assert_non_null(f->daemon);
-    f->port = MHD_get_daemon_info(f->daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
-    return f;
-}
-
-static void fake_stop(struct fake *f)
-{
-    MHD_stop_daemon(f->daemon);
-    pthread_mutex_destroy(&f->lock);
-    free(f);
+    struct fake_http_options o = {.script = script,
+                                  .n_script = n,
+                                  .repeat_last = 1,
+                                  .port = port,
+                                  .content_type = "application/json"};
+    return fake_http_start(&o);
 }
 
 static struct trino_client *client_at(unsigned port, int max_attempts, long statement_ms)
@@ -193,9 +60,12 @@ static const char BUSY[] = "Service Unavailable";
 static void next_uris_followed_and_503_retried(void **state)
 {
     (void)state;
-    static const struct canned script[] = {
-        {503, BUSY, 0}, {200, QUEUED, 0}, {503, BUSY, 0}, {200, PAGE1, 0}, {200, PAGE2, 0}};
-    struct fake *f = fake_start(script, N(script), 0);
+    static const struct fake_http_answer script[] = {{503, BUSY, 0, NULL},
+                                                     {200, QUEUED, 0, NULL},
+                                                     {503, BUSY, 0, NULL},
+                                                     {200, PAGE1, 0, NULL},
+                                                     {200, PAGE2, 0, NULL}};
+    struct fake_http *f = fake_start(script, N(script), 0);
     struct trino_client *c = client_at(f->port, 5, 0);
     struct trino_result r = {0};
     char err[512];
@@ -203,33 +73,33 @@ static void next_uris_followed_and_503_retried(void **state)
                      TRINO_OK);
     assert_int_equal(f->n_seen, 5);
     assert_string_equal(f->seen[0].method, "POST");
-    assert_string_equal(f->seen[0].url, "/v1/statement");
+    assert_string_equal(f->seen[0].uri, "/v1/statement");
     assert_string_equal(f->seen[0].body, "SELECT orderid, price FROM t");
-    assert_string_equal(f->seen[0].user, "salescdc");
-    assert_string_equal(f->seen[0].catalog, "hive");
-    assert_string_equal(f->seen[0].schema, "sales");
+    assert_string_equal(fake_http_header(&f->seen[0], "X-Trino-User"), "salescdc");
+    assert_string_equal(fake_http_header(&f->seen[0], "X-Trino-Catalog"), "hive");
+    assert_string_equal(fake_http_header(&f->seen[0], "X-Trino-Schema"), "sales");
     assert_string_equal(f->seen[1].method, "POST");
-    assert_string_equal(f->seen[2].url, "/v1/statement/queued/q1/t/1");
-    assert_string_equal(f->seen[3].url, "/v1/statement/queued/q1/t/1");
-    assert_string_equal(f->seen[4].url, "/v1/statement/executing/q1/t/1");
+    assert_string_equal(f->seen[2].uri, "/v1/statement/queued/q1/t/1");
+    assert_string_equal(f->seen[3].uri, "/v1/statement/queued/q1/t/1");
+    assert_string_equal(f->seen[4].uri, "/v1/statement/executing/q1/t/1");
     json_t *want = json_loads("[[\"1\",\"123.45\"],[\"2\",\"10.00\"]]", 0, NULL);
     assert_true(json_equal(r.rows, want));
     assert_int_equal(json_array_size(r.columns), 2);
     json_decref(want);
     trino_result_release(&r);
     trino_client_destroy(c);
-    fake_stop(f);
+    fake_http_stop(f);
 }
 
 static void query_error_is_reported_not_retried(void **state)
 {
     (void)state;
-    static const struct canned script[] = {
+    static const struct fake_http_answer script[] = {
         {200,
          "{\"id\":\"q2\",\"error\":{\"message\":\"line 1:1: mismatched input 'SELEC'\","
          "\"errorName\":\"SYNTAX_ERROR\",\"errorType\":\"USER_ERROR\"}}",
-         0}};
-    struct fake *f = fake_start(script, N(script), 0);
+         0, NULL}};
+    struct fake_http *f = fake_start(script, N(script), 0);
     struct trino_client *c = client_at(f->port, 5, 0);
     struct trino_result r = {0};
     char err[512];
@@ -240,19 +110,19 @@ static void query_error_is_reported_not_retried(void **state)
     assert_int_equal(f->n_seen, 1);
     trino_result_release(&r);
     trino_client_destroy(c);
-    fake_stop(f);
+    fake_http_stop(f);
 }
 
 static void statement_rerun_while_server_starts(void **state)
 {
     (void)state;
-    static const struct canned script[] = {
+    static const struct fake_http_answer script[] = {
         {200,
          "{\"id\":\"q3\",\"error\":{\"message\":\"Trino server is still initializing\","
          "\"errorName\":\"SERVER_STARTING_UP\",\"errorType\":\"INTERNAL_ERROR\"}}",
-         0},
-        {200, PAGE2, 0}};
-    struct fake *f = fake_start(script, N(script), 0);
+         0, NULL},
+        {200, PAGE2, 0, NULL}};
+    struct fake_http *f = fake_start(script, N(script), 0);
     struct trino_client *c = client_at(f->port, 5, 0);
     struct trino_result r = {0};
     char err[512];
@@ -263,24 +133,24 @@ static void statement_rerun_while_server_starts(void **state)
     assert_string_equal(r.error_name, "");
     trino_result_release(&r);
     trino_client_destroy(c);
-    fake_stop(f);
+    fake_http_stop(f);
 }
 
 /* A free port, found by binding one and letting it go. */
 static unsigned free_port(void)
 {
-    static const struct canned none[] = {{500, "", 0}};
-    struct fake *f = fake_start(none, 1, 0);
+    static const struct fake_http_answer none[] = {{500, "", 0, NULL}};
+    struct fake_http *f = fake_start(none, 1, 0);
     unsigned port = f->port;
-    fake_stop(f);
+    fake_http_stop(f);
     return port;
 }
 
 struct late_start {
     unsigned port;
-    const struct canned *script;
+    const struct fake_http_answer *script;
     size_t n;
-    struct fake *fake;
+    struct fake_http *fake;
 };
 
 static void *start_later(void *arg)
@@ -294,7 +164,7 @@ static void *start_later(void *arg)
 static void waits_for_a_server_that_is_not_up_yet(void **state)
 {
     (void)state;
-    static const struct canned script[] = {{200, PAGE2, 0}};
+    static const struct fake_http_answer script[] = {{200, PAGE2, 0, NULL}};
     struct late_start ls = {free_port(), script, N(script), NULL};
     struct trino_client *c = client_at(ls.port, 30, 0);
     struct trino_result r = {0};
@@ -307,7 +177,7 @@ static void waits_for_a_server_that_is_not_up_yet(void **state)
     assert_int_equal(json_array_size(r.rows), 1);
     trino_result_release(&r);
     trino_client_destroy(c);
-    fake_stop(ls.fake);
+    fake_http_stop(ls.fake);
 }
 
 static void unreachable_server_fails_after_bounded_attempts(void **state)
@@ -326,8 +196,9 @@ static void unreachable_server_fails_after_bounded_attempts(void **state)
 static void statement_lost_to_a_restart_is_not_rerun(void **state)
 {
     (void)state;
-    static const struct canned script[] = {{200, QUEUED, 0}, {404, "Query not found", 0}};
-    struct fake *f = fake_start(script, N(script), 0);
+    static const struct fake_http_answer script[] = {{200, QUEUED, 0, NULL},
+                                                     {404, "Query not found", 0, NULL}};
+    struct fake_http *f = fake_start(script, N(script), 0);
     struct trino_client *c = client_at(f->port, 5, 0);
     struct trino_result r = {0};
     char err[512];
@@ -337,14 +208,14 @@ static void statement_lost_to_a_restart_is_not_rerun(void **state)
     assert_int_equal(f->n_seen, 2);
     trino_result_release(&r);
     trino_client_destroy(c);
-    fake_stop(f);
+    fake_http_stop(f);
 }
 
 static void statement_timeout_cancels_the_query(void **state)
 {
     (void)state;
-    static const struct canned script[] = {{200, QUEUED, 50}}; /* forever queued */
-    struct fake *f = fake_start(script, N(script), 0);
+    static const struct fake_http_answer script[] = {{200, QUEUED, 50, NULL}}; /* forever queued */
+    struct fake_http *f = fake_start(script, N(script), 0);
     struct trino_client *c = client_at(f->port, 5, 400);
     struct trino_result r = {0};
     char err[512];
@@ -352,17 +223,17 @@ static void statement_timeout_cancels_the_query(void **state)
     assert_non_null(strstr(err, "statement timeout reached before query q1 finished"));
     assert_in_range(f->n_seen, 3, 20);
     assert_string_equal(f->seen[f->n_seen - 1].method, "DELETE");
-    assert_string_equal(f->seen[f->n_seen - 1].url, "/v1/statement/queued/q1/t/1");
+    assert_string_equal(f->seen[f->n_seen - 1].uri, "/v1/statement/queued/q1/t/1");
     trino_result_release(&r);
     trino_client_destroy(c);
-    fake_stop(f);
+    fake_http_stop(f);
 }
 
 static void unexpected_status_is_a_protocol_error(void **state)
 {
     (void)state;
-    static const struct canned script[] = {{401, "Unauthorized", 0}};
-    struct fake *f = fake_start(script, N(script), 0);
+    static const struct fake_http_answer script[] = {{401, "Unauthorized", 0, NULL}};
+    struct fake_http *f = fake_start(script, N(script), 0);
     struct trino_client *c = client_at(f->port, 5, 0);
     struct trino_result r = {0};
     char err[512];
@@ -371,7 +242,7 @@ static void unexpected_status_is_a_protocol_error(void **state)
     assert_int_equal(f->n_seen, 1);
     trino_result_release(&r);
     trino_client_destroy(c);
-    fake_stop(f);
+    fake_http_stop(f);
 }
 
 static void configuration_is_validated(void **state)
