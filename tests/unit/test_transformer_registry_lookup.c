@@ -1,4 +1,4 @@
-/* Unit tests of common/registry_lookup against a fake registry served by common/httpd on a
+/* Unit tests of common/registry_lookup against a fake registry (tests/unit/fake_http) on a
  * loopback port: answers, Confluent error codes, caching, non-Avro schemas, basic auth. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,56 +11,47 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "httpd.h"
+#include "fake_http.h"
 #include "registry_lookup.h"
 #include "xalloc.h"
 
 static atomic_int requests;
 static char last_auth[256];
 
-static void fake_registry(void *arg, const struct httpd_request *req, struct httpd_response *resp)
+static int fake_registry(void *arg, const struct fake_http_request *req, struct strbuf *body)
 {
     (void)arg;
     atomic_fetch_add(&requests, 1);
-    const char *auth = httpd_request_header(req, "Authorization");
-    snprintf(last_auth, sizeof last_auth, "%s", auth ? auth : "");
-    resp->status = 200;
-    if (strcmp(req->path, "/schemas/ids/1") == 0) {
-        resp->body = xstrdup("{\"schema\":\"{\\\"type\\\":\\\"string\\\"}\"}");
-    } else if (strcmp(req->path, "/schemas/ids/4") == 0) {
-        resp->body =
-            xstrdup("{\"schema\":\"syntax = \\\"proto3\\\";\",\"schemaType\":\"PROTOBUF\"}");
-    } else if (strcmp(req->path, "/schemas/ids/5") == 0) {
-        resp->status = 500;
-        resp->body = xstrdup("{\"error_code\":50001,\"message\":\"Kafka write failed\"}");
-    } else if (strcmp(req->path, "/schemas/ids/6") == 0) {
-        resp->status = 401;
-        resp->body = xstrdup("{\"error_code\":401,\"message\":\"Unauthorized\"}");
+    snprintf(last_auth, sizeof last_auth, "%s", fake_http_header(req, "Authorization"));
+    if (strcmp(req->uri, "/schemas/ids/1") == 0) {
+        strbuf_puts(body, "{\"schema\":\"{\\\"type\\\":\\\"string\\\"}\"}");
+    } else if (strcmp(req->uri, "/schemas/ids/4") == 0) {
+        strbuf_puts(body, "{\"schema\":\"syntax = \\\"proto3\\\";\",\"schemaType\":\"PROTOBUF\"}");
+    } else if (strcmp(req->uri, "/schemas/ids/5") == 0) {
+        strbuf_puts(body, "{\"error_code\":50001,\"message\":\"Kafka write failed\"}");
+        return 500;
+    } else if (strcmp(req->uri, "/schemas/ids/6") == 0) {
+        strbuf_puts(body, "{\"error_code\":401,\"message\":\"Unauthorized\"}");
+        return 401;
     } else {
-        resp->status = 404;
-        resp->body = xasprintf("{\"error_code\":40403,\"message\":\"Schema %s not found\"}",
-                               strrchr(req->path, '/') + 1);
+        strbuf_printf(body, "{\"error_code\":40403,\"message\":\"Schema %s not found\"}",
+                      strrchr(req->uri, '/') + 1);
+        return 404;
     }
+    return 200;
 }
 
 struct fixture {
-    struct httpd *server;
+    struct fake_http *server;
     char url[64];
 };
 
 static int setup(void **state)
 {
-    char err[256];
-    struct httpd_options opt = {
-        .host = "127.0.0.1", .max_body = 4096, .max_connections = 8, .handler = fake_registry};
+    struct fake_http_options opt = {.handler = fake_registry};
     struct fixture *f = xcalloc(1, sizeof *f);
-    f->server = httpd_start(&opt, err, sizeof err);
-    if (!f->server) {
-        fprintf(stderr, "start fake registry: %s\n", err);
-        free(f);
-        return -1;
-    }
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/", httpd_port(f->server));
+    f->server = fake_http_start(&opt);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u/", f->server->port);
     atomic_store(&requests, 0);
     *state = f;
     return 0;
@@ -69,7 +60,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    httpd_stop(f->server);
+    fake_http_stop(f->server);
     free(f);
     return 0;
 }
