@@ -68,12 +68,12 @@ const struct config_option sink_option_table[] = {
     {"flush.records", CONFIG_INT, "100000", 1, MAX_INT, 0, "records per object at most"},
     {"flush.bytes", CONFIG_INT, "5242880", 1, MAX_INT, 0,
      "uncompressed bytes per object: a buffer reaching this is cut"},
-    {"rotate.interval.ms", CONFIG_INT, "300000", 0, MAX_INT, 0,
+    {"rotate.interval.ms", CONFIG_INT, "10000", 0, MAX_INT, 0,
      "record-time span of one object: a record this far from a buffer's first is cut off "
      "(0: off)"},
-    {"flush.idle.ms", CONFIG_INT, "30000", 0, MAX_INT, 0,
+    {"flush.idle.ms", CONFIG_INT, "5000", 0, MAX_INT, 0,
      "wall-clock time without new records for a Kafka partition after which its buffers are "
-     "stored (0: off; the only cut that depends on timing, see README)"},
+     "stored (0: off; with buffer.max.bytes the only cuts that depend on timing, see README)"},
     {"buffer.max.bytes", CONFIG_INT, "268435456", 0, MAX_INT, 0,
      "memory all buffers together may hold (objects being built, compressor state); above it "
      "the Kafka partition holding the most is stored at once (0: no bound)"},
