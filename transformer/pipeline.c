@@ -53,13 +53,12 @@ static rd_kafka_t *new_consumer(struct pipeline *p, char *errstr, size_t errstr_
 static struct txn *new_txn(struct pipeline *p, char *errstr, size_t errstr_size)
 {
     const struct transformer_options *o = p->d.o;
-    const char *defaults[] = {"bootstrap.servers",
-                              "127.0.0.1:9092",
-                              "client.id",
-                              TRANSFORMER_PROGRAM,
-                              "linger.ms",
-                              "5",
-                              NULL};
+    const char *defaults[] = {"bootstrap.servers", "127.0.0.1:9092", "client.id",
+                              TRANSFORMER_PROGRAM, "linger.ms", "5",
+                              /* The next transaction's AddPartitionsToTxn meets
+                                 CONCURRENT_TRANSACTIONS while the broker still writes the last
+                                 one's markers; librdkafka retries after this (default 100). */
+                              "retry.backoff.ms", "10", NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(o->cfg, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
@@ -193,29 +192,82 @@ static void retry_later(struct pipeline *p, const rd_kafka_message_t *m, const c
     http_sleep_ms(wait, p->d.stop);
 }
 
-/* Produces what the processor decided for M into the open transaction. */
+/* Bytes a record adds to a record batch beyond its key, value and headers (attributes,
+ * timestamp and offset deltas, lengths), plus the batch header: what the broker compares with
+ * max.message.bytes when the record travels alone. */
+#define RECORD_OVERHEAD 100
+#define DLQ_HEADERS_ALLOWANCE 512
+
+/* Sends the flat record (or tombstone) of M to the output topic. */
+static enum txn_status publish(struct pipeline *p, const rd_kafka_message_t *m,
+                               const struct topics_route *route, char *err, size_t err_size)
+{
+    const struct process_result *r = &p->result;
+    size_t len = r->action == PROCESS_PUBLISH ? r->value.len : 0;
+    size_t size = m->key_len + len + RECORD_OVERHEAD;
+    if (route->output_max_bytes > 0 && size > (size_t)route->output_max_bytes) {
+        snprintf(err, err_size,
+                 "with key and record overhead it exceeds max.message.bytes %ld "
+                 "of topic %s",
+                 route->output_max_bytes, route->output);
+        return TXN_TOO_LARGE;
+    }
+    enum txn_status st =
+        txn_produce(p->txn, route->output, topics_partition(route->output_partitions, m->partition),
+                    m->key, m->key_len, len ? r->value.data : NULL, len, NULL, err, err_size);
+    if (st == TXN_OK)
+        p->in_txn.records_out++;
+    return st;
+}
+
+/* Sends M unchanged to the dead-letter topic with headers saying why; one too large even for
+ * that topic is logged as an error and skipped. */
+static enum txn_status dead_letter(struct pipeline *p, const rd_kafka_message_t *m,
+                                   const struct topics_route *route, char *err, size_t err_size)
+{
+    const struct process_result *r = &p->result;
+    size_t size = m->key_len + m->len + RECORD_OVERHEAD + DLQ_HEADERS_ALLOWANCE;
+    log_warn("dead letter topic=%s partition=%d offset=%lld class=%s error=\"%s\"",
+             rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset, r->error_class,
+             r->error);
+    enum txn_status st = TXN_TOO_LARGE;
+    if (route->dlq_max_bytes <= 0 || size <= (size_t)route->dlq_max_bytes)
+        st = txn_produce(p->txn, route->dlq, topics_partition(route->dlq_partitions, m->partition),
+                         m->key, m->key_len, m->payload, m->len, dlq_headers(m, r), err, err_size);
+    if (st == TXN_OK) {
+        p->in_txn.records_dlq++;
+    } else if (st == TXN_TOO_LARGE) {
+        log_error("record skipped: too large for the dead-letter topic %s too (%zu bytes, "
+                  "max.message.bytes %ld) topic=%s partition=%d offset=%lld",
+                  route->dlq, size, route->dlq_max_bytes, rd_kafka_topic_name(m->rkt),
+                  (int)m->partition, (long long)m->offset);
+        p->in_txn.records_dropped++;
+        return TXN_OK;
+    }
+    return st;
+}
+
+/* Produces what the processor decided for M into the open transaction; a flat record too large
+ * for the output topic goes to the dead-letter topic instead. */
 static enum txn_status act(struct pipeline *p, const rd_kafka_message_t *m,
                            const struct topics_route *route, char *err, size_t err_size)
 {
-    const struct process_result *r = &p->result;
-    switch (r->action) {
-    case PROCESS_PUBLISH:
-    case PROCESS_TOMBSTONE:
-        p->in_txn.records_out++;
-        return txn_produce(p->txn, route->output,
-                           topics_partition(route->output_partitions, m->partition), m->key,
-                           m->key_len, r->action == PROCESS_PUBLISH ? r->value.data : NULL,
-                           r->action == PROCESS_PUBLISH ? r->value.len : 0, NULL, err, err_size);
-    case PROCESS_DLQ:
-        p->in_txn.records_dlq++;
-        log_warn("dead letter topic=%s partition=%d offset=%lld class=%s error=\"%s\"",
-                 rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
-                 r->error_class, r->error);
-        return txn_produce(p->txn, route->dlq,
-                           topics_partition(route->dlq_partitions, m->partition), m->key,
-                           m->key_len, m->payload, m->len, dlq_headers(m, r), err, err_size);
-    default: p->in_txn.records_dropped++; return TXN_OK;
+    enum process_action a = p->result.action;
+    if (a == PROCESS_PUBLISH || a == PROCESS_TOMBSTONE) {
+        enum txn_status st = publish(p, m, route, err, err_size);
+        if (st != TXN_TOO_LARGE)
+            return st;
+        struct process_result *r = &p->result;
+        size_t len = a == PROCESS_PUBLISH ? r->value.len : 0;
+        snprintf(r->error, sizeof r->error, "flat record of %zu bytes (key %zu): %.900s", len,
+                 m->key_len, err);
+        r->action = PROCESS_DLQ;
+        r->error_class = "record_too_large";
     }
+    if (p->result.action == PROCESS_DLQ)
+        return dead_letter(p, m, route, err, err_size);
+    p->in_txn.records_dropped++;
+    return TXN_OK;
 }
 
 static void handle_record(struct pipeline *p, const rd_kafka_message_t *m)

@@ -21,6 +21,7 @@ struct txn {
     int timeout_ms, backoff_max_ms;
     volatile sig_atomic_t *stop;
     unsigned long resets;
+    unsigned long too_large; /* deliveries refused as too large */
     uint32_t random;
 };
 
@@ -28,7 +29,10 @@ struct txn {
  * report is logged so that the cause is visible. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    (void)rk, (void)opaque;
+    struct txn *t = opaque;
+    (void)rk;
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+        t->too_large++;
     if (m->err)
         log_warn("delivery failed topic=%s partition=%d error=\"%s\"", rd_kafka_topic_name(m->rkt),
                  (int)m->partition, rd_kafka_err2str(m->err));
@@ -86,6 +90,7 @@ struct txn *txn_new(const rd_kafka_conf_t *conf, int timeout_ms, int backoff_max
     if (rd_kafka_conf_get(t->conf, "transactional.id", t->txid, &n) != RD_KAFKA_CONF_OK)
         snprintf(t->txid, sizeof t->txid, "(unset)");
     rd_kafka_conf_set_dr_msg_cb(t->conf, on_delivery);
+    rd_kafka_conf_set_opaque(t->conf, t);
     t->timeout_ms = timeout_ms;
     t->backoff_max_ms = backoff_max_ms;
     t->stop = stop;
@@ -115,6 +120,13 @@ void txn_destroy(struct txn *t)
 int txn_is_open(const struct txn *t)
 {
     return t->open;
+}
+
+unsigned long txn_take_too_large(struct txn *t)
+{
+    unsigned long n = t->too_large;
+    t->too_large = 0;
+    return n;
 }
 
 unsigned long txn_resets(const struct txn *t)
@@ -203,6 +215,8 @@ enum txn_status txn_produce(struct txn *t, const char *topic, int32_t partition,
             rd_kafka_headers_destroy(headers);
         snprintf(errstr, errstr_size, "produce to %s [%d]: %s", topic, (int)partition,
                  rd_kafka_err2str(err));
+        if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) /* refused locally: nothing sent */
+            return TXN_TOO_LARGE;
         return err == RD_KAFKA_RESP_ERR__FATAL ? reset(t) : txn_abort(t);
     }
 }
