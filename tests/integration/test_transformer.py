@@ -374,7 +374,8 @@ class TransformerTest(unittest.TestCase):
             w.send(oid, envelope("c", None, row(oid, decimal.Decimal(i) / 100), i, i))
         w.flush()
         txid, group = unique("itest-txn-"), unique("itest-group-")
-        first = self.run_transformer(topic, "--transaction.max.records", "10", txid=txid,
+        # three records per transaction: slow enough to be killed with most of the input left
+        first = self.run_transformer(topic, "--transaction.max.records", "3", txid=txid,
                                      group=group)
         read_committed(self.stack.brokers, topic + ".flat", 300)  # some committed
         first.kill()
