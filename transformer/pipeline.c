@@ -62,7 +62,11 @@ static struct txn *new_txn(struct pipeline *p, char *errstr, size_t errstr_size)
     rd_kafka_conf_t *conf = kafka_conf_new(o->cfg, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
-    if (kafka_conf_set(conf, "transactional.id", o->transactional_id, errstr, errstr_size) < 0) {
+    int set =
+        o->exactly_once
+            ? kafka_conf_set(conf, "transactional.id", o->transactional_id, errstr, errstr_size)
+            : kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
+    if (set < 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -95,7 +99,8 @@ static int subscribe(struct pipeline *p, char *errstr, size_t errstr_size)
     }
     log_info("subscribed %s=%s group=%s transactional.id=%s format=%s",
              *o->topics ? "topics" : "regex", *o->topics ? o->topics : o->topics_regex, o->group_id,
-             o->transactional_id, o->format == TRANSFORMER_FORMAT_AVRO ? "avro" : "json");
+             o->exactly_once ? o->transactional_id : "(none: at-least-once)",
+             o->format == TRANSFORMER_FORMAT_AVRO ? "avro" : "json");
     return 0;
 }
 

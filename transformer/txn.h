@@ -24,8 +24,11 @@ struct txn;
 
 /* Creates the producer from CONF (not taken: a copy is kept to re-create the producer) and runs
  * init_transactions, retrying while Kafka is unavailable, up to TIMEOUT_MS or until *STOP.
- * CONF must hold transactional.id. Returns the txn (caller frees with txn_destroy()) or NULL
- * with errstr naming the transactional.id and the cause. */
+ * With a transactional.id in CONF, transactions; without one, the at-least-once mode: CONF
+ * should enable idempotence; begin only marks a batch open, commit waits for every delivery and
+ * then commits the consumer's offsets, abort waits for the deliveries (what was delivered
+ * stays, and is produced again after the rewind). Returns the txn (caller frees with txn_destroy())
+ * or NULL with errstr naming the transactional.id and the cause. */
 struct txn *txn_new(const rd_kafka_conf_t *conf, int timeout_ms, int backoff_max_ms,
                     volatile sig_atomic_t *stop, char *errstr, size_t errstr_size);
 

@@ -442,6 +442,29 @@ class TransformerTest(unittest.TestCase):
         self.assertIn("max.message.bytes again", t.output())
         self.assertEqual(t.stop(), 0, t.output())
 
+    def test_at_least_once_mode_commits_offsets_after_delivery(self):
+        topic = unique("sales.it") + ".orders"
+        self.stack.create_topic(topic, 2)
+        w = Writer(self.stack, topic, 2)
+        n = 200
+        for i in range(n):
+            w.send(str(i), envelope("c", None, row(str(i), decimal.Decimal("1.00")), i, i))
+        w.flush()
+        group = unique("itest-group-")
+        t = self.run_transformer(topic, "--exactly-once", "false", group=group)
+        out = read_committed(self.stack.brokers, topic + ".flat", n)
+        self.assertEqual(len(out), n, "a clean run writes each change once")
+        c = Consumer({"bootstrap.servers": self.stack.brokers, "group.id": group})
+        try:
+            def committed():
+                parts = c.committed([TopicPartition(topic, p) for p in range(2)], timeout=10)
+                return sum(max(p.offset, 0) for p in parts) == n
+            wait_until("the group's offsets to cover every input record", committed, 30)
+        finally:
+            c.close()
+        self.assertIn("transactional.id=(none: at-least-once)", t.output())
+        self.assertEqual(t.stop(), 0, t.output())
+
     def test_two_instances_share_the_partitions(self):
         topic = unique("sales.it") + ".orders"
         self.stack.create_topic(topic, 2)
