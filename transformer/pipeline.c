@@ -77,6 +77,31 @@ static struct txn *new_txn(struct pipeline *p, char *errstr, size_t errstr_size)
     return t;
 }
 
+/* The client for metadata and admin requests (topics.c). Not the consumer: a request on the
+ * consumer's connection waits behind its fetch (up to fetch.wait.max.ms, 500 ms), which made
+ * every new route cost seconds. */
+static rd_kafka_t *new_admin(struct pipeline *p, char *errstr, size_t errstr_size)
+{
+    const char *defaults[] = {"bootstrap.servers", "127.0.0.1:9092", "client.id",
+                              TRANSFORMER_PROGRAM, NULL};
+    char err[512];
+    rd_kafka_conf_t *conf = kafka_conf_new(p->d.o->cfg, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    /* a metadata request must not create a topic with the broker's default partition count */
+    if (kafka_conf_set(conf, "allow.auto.create.topics", "false", errstr, errstr_size) < 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    kafka_conf_route_logs(conf);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "create Kafka admin client: %s", err);
+    }
+    return rk;
+}
+
 /* Subscribes to the topic list, or to the regex ("^..." subscribes by pattern). */
 static int subscribe(struct pipeline *p, char *errstr, size_t errstr_size)
 {
@@ -111,14 +136,16 @@ struct pipeline *pipeline_new(const struct pipeline_deps *deps, char *errstr, si
     p->pending = rd_kafka_topic_partition_list_new(16);
     p->consumer = new_consumer(p, errstr, errstr_size);
     if (p->consumer)
+        p->admin = new_admin(p, errstr, errstr_size);
+    if (p->admin)
         p->txn = new_txn(p, errstr, errstr_size);
-    if (!p->consumer || !p->txn || subscribe(p, errstr, errstr_size) < 0) {
+    if (!p->consumer || !p->admin || !p->txn || subscribe(p, errstr, errstr_size) < 0) {
         pipeline_destroy(p);
         return NULL;
     }
     struct topics_options to = {deps->o->output_topic, deps->o->dlq_topic, deps->o->topic_create,
                                 deps->o->topic_replication_factor, deps->o->timeout_ms};
-    p->topics = topics_new(p->consumer, &to);
+    p->topics = topics_new(p->admin, &to);
     metrics_set_ready(p->d.metrics, 1);
     return p;
 }
@@ -134,6 +161,8 @@ void pipeline_destroy(struct pipeline *p)
     }
     txn_destroy(p->txn);
     topics_destroy(p->topics);
+    if (p->admin)
+        rd_kafka_destroy(p->admin);
     rd_kafka_topic_partition_list_destroy(p->pending);
     strbuf_release(&p->result.value);
     free(p);

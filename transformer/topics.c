@@ -66,7 +66,7 @@ static int partition_count(struct topics *t, const char *topic, char *errstr, si
     return n;
 }
 
-/* CreateTopics for TOPIC with PARTITIONS; an existing topic is fine. */
+/* CreateTopics for TOPIC with PARTITIONS: 1 when created, 0 when it existed already, -1. */
 static int create_topic(struct topics *t, const char *topic, int partitions, char *errstr,
                         size_t errstr_size)
 {
@@ -100,6 +100,8 @@ static int create_topic(struct topics *t, const char *topic, int partitions, cha
                      n == 1 ? rd_kafka_topic_result_error_string(res[0]) : "no result");
         else if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
             log_info("topic created topic=%s partitions=%d", topic, partitions);
+        if (rc == 0 && e == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rc = 1;
     }
     if (ev)
         rd_kafka_event_destroy(ev);
@@ -164,8 +166,11 @@ static int ensure(struct topics *t, const char *topic, int partitions, char *err
     int n = partition_count(t, topic, errstr, errstr_size);
     if (n != 0 || !t->opt.create)
         return n;
-    if (create_topic(t, topic, partitions, errstr, errstr_size) < 0)
+    int created = create_topic(t, topic, partitions, errstr, errstr_size);
+    if (created < 0)
         return -1;
+    if (created) /* with PARTITIONS; the producer waits for its metadata by itself */
+        return partitions;
     for (int attempt = 0; attempt < 20 && n == 0; attempt++) /* metadata catches up */
         n = partition_count(t, topic, errstr, errstr_size);
     return n > 0 ? n : partitions;
