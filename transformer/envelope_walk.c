@@ -413,6 +413,15 @@ static int walk_op(const struct envelope_walker *w, struct cursor *c, int node,
     return 0;
 }
 
+/* The envelope datum, Avro binary (no framing; the Confluent header is gone): its fields in
+ * schema order, each encoded as its type says, with nothing between them:
+ *   before, after   a long union branch (zig-zag varint: 0 for null, or the row record's
+ *                   index), then for the row its fields in order: the bytes copied verbatim
+ *   source          the record's fields: ts_ms a long, table a long length + UTF-8 bytes, txId
+ *                   and lsn a branch and (when not null) a long; the rest skipped
+ *   op              a long length (2 for "c") + its bytes
+ *   anything else   (ts_ms, Debezium's transaction block, ...) skipped by its type
+ * and the datum ends exactly at the last field's last byte. */
 int envelope_walk(struct envelope_walker *w, const void *datum, size_t len, struct envelope_view *v,
                   char *errstr, size_t errstr_size)
 {
