@@ -266,7 +266,7 @@ static void usage(int code)
 {
     fprintf(code ? stderr : stdout,
             "Usage: salescdc-bench-copy --brokers HOSTS --input TOPIC --output TOPIC --group ID\n"
-            "         --count N [--transaction.id ID] [--transaction.max.records N (1000)]\n"
+            "         --count N [--transaction.id ID] [--transaction.max.records N (10000)]\n"
             "         [--transaction.max.ms MS (100)] [--timeout.s S (600)]\n"
             "Copies N records of TOPIC (from the group's committed offsets, else the start) to\n"
             "the output topic, same key, value, headers and partition; with --transaction.id in\n"
@@ -293,7 +293,7 @@ static void parse(int argc, char **argv, struct copy_options *o)
                                           {"timeout.s", required_argument, 0, 'T'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
-    *o = (struct copy_options){.txn_max_records = 1000, .txn_max_ms = 100, .timeout_s = 600};
+    *o = (struct copy_options){.txn_max_records = 10000, .txn_max_ms = 100, .timeout_s = 600};
     for (int c; (c = getopt_long(argc, argv, "h", longs, NULL)) != -1;) {
         switch (c) {
         case 'b': o->brokers = optarg; break;

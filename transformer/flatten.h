@@ -46,6 +46,19 @@ int flatten_last_error_was_decode(const struct flatten_plan *plan);
 int flatten_write_avro(struct flatten_plan *plan, int32_t schema_id, struct strbuf *out,
                        char *errstr, size_t errstr_size);
 
+/* The fast path (Avro output, no generic values): walks the envelope PAYLOAD[0..LEN) with the
+ * plan's precompiled walker and checks its content. Same results and error texts as
+ * flatten_record(); flatten_last_error_was_decode() tells decode from content errors. PAYLOAD
+ * stays borrowed until flatten_emit_avro(). */
+enum flatten_result flatten_scan(struct flatten_plan *plan, const void *payload, size_t len,
+                                 char *errstr, size_t errstr_size);
+
+/* After flatten_scan() returned FLATTEN_OK: appends the flat record to OUT in the Confluent wire
+ * format with SCHEMA_ID: the row image's bytes copied verbatim (per column when columns are
+ * excluded or reordered), then the metadata fields encoded. Equal byte for byte to what
+ * flatten_record() + flatten_write_avro() produce for the same input. */
+void flatten_emit_avro(struct flatten_plan *plan, int32_t schema_id, struct strbuf *out);
+
 /* Appends the last flat record to OUT as one JSON object (see flat_json.h). */
 void flatten_write_json(struct flatten_plan *plan, struct strbuf *out);
 

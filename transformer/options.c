@@ -16,7 +16,8 @@ const char transformer_summary[] =
     "change's row image (after; before for deletes) as one flat record with its columns' types\n"
     "kept plus __op, __lsn, __txid, __source_ts_ms, __table, __deleted to <input>.flat (same\n"
     "key), registering the flat schema under <output>-value. Consume-transform-produce runs in\n"
-    "Kafka transactions (exactly once for read_committed readers). A record that cannot be\n"
+    "Kafka transactions (exactly once for read_committed readers; --exactly-once false: at\n"
+    "least once, without transactions). A record that cannot be\n"
     "flattened goes unchanged to <input>.dlq with headers salescdc.error, salescdc.error.class,\n"
     "salescdc.source.topic/.partition/.offset and salescdc.time; processing continues.\n"
     "GET /metrics and /healthz on http.host:http.port. SIGTERM/SIGINT: commit and exit 0.";
@@ -52,10 +53,18 @@ const struct config_option transformer_option_table[] = {
     {"transaction.id", CONFIG_STRING, "", 0, 0, 0,
      "transactional.id: unique per running instance and the same across its restarts (a "
      "restart then aborts what a crashed run left open); empty: salescdc-transformer-<host>"},
-    {"transaction.max.records", CONFIG_INT, "10000", 1, 1000000, 0,
-     "input records per transaction at most"},
+    {"exactly-once", CONFIG_BOOL, "true", 0, 0, 0,
+     "true: consume-transform-produce in Kafka transactions (read_committed readers see each "
+     "change once); false: at-least-once, without transactions: an idempotent producer, and "
+     "the consumer offsets committed after everything before them was delivered (a crash or "
+     "a failed delivery can write a record twice; transaction.id is not used)"},
+    {"transaction.max.records", CONFIG_INT, "50000", 1, 1000000, 0,
+     "input records per transaction at most; with transaction.max.ms, whichever comes first "
+     "ends the transaction (each commit costs a few broker round trips, so larger "
+     "transactions are faster)"},
     {"transaction.max.ms", CONFIG_INT, "100", 1, 600000, 0,
-     "longest a transaction stays open before it is committed (latency for readers)"},
+     "longest a transaction stays open before it is committed (latency for read_committed "
+     "readers: about this much at low rates)"},
     {"topic.create", CONFIG_BOOL, "true", 0, 0, 0,
      "create missing output and dead-letter topics with the input topic's partition count"},
     {"topic.replication.factor", CONFIG_INT, "-1", -1, 32, 0,
@@ -153,6 +162,7 @@ int transformer_options_load(const struct config *cfg, struct transformer_option
     o->registry_user = config_get(cfg, "registry.user");
     o->registry_password = config_get(cfg, "registry.password");
     o->registry_timeout_ms = (int)config_get_int(cfg, "registry.timeout.ms");
+    o->exactly_once = config_get_bool(cfg, "exactly-once");
     o->txn_max_records = (int)config_get_int(cfg, "transaction.max.records");
     o->txn_max_ms = (int)config_get_int(cfg, "transaction.max.ms");
     o->topic_create = config_get_bool(cfg, "topic.create");

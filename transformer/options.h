@@ -32,6 +32,7 @@ struct transformer_options {
     const char *registry_url, *registry_user, *registry_password;
     int registry_timeout_ms;
     char *transactional_id; /* owned */
+    int exactly_once;       /* 0: at-least-once, no transactions */
     int txn_max_records;
     int txn_max_ms;
     int topic_create;

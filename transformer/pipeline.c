@@ -53,17 +53,20 @@ static rd_kafka_t *new_consumer(struct pipeline *p, char *errstr, size_t errstr_
 static struct txn *new_txn(struct pipeline *p, char *errstr, size_t errstr_size)
 {
     const struct transformer_options *o = p->d.o;
-    const char *defaults[] = {"bootstrap.servers",
-                              "127.0.0.1:9092",
-                              "client.id",
-                              TRANSFORMER_PROGRAM,
-                              "linger.ms",
-                              "5",
-                              NULL};
+    const char *defaults[] = {"bootstrap.servers", "127.0.0.1:9092", "client.id",
+                              TRANSFORMER_PROGRAM, "linger.ms", "5",
+                              /* The next transaction's AddPartitionsToTxn meets
+                                 CONCURRENT_TRANSACTIONS while the broker still writes the last
+                                 one's markers; librdkafka retries after this (default 100). */
+                              "retry.backoff.ms", "10", NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(o->cfg, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
-    if (kafka_conf_set(conf, "transactional.id", o->transactional_id, errstr, errstr_size) < 0) {
+    int set =
+        o->exactly_once
+            ? kafka_conf_set(conf, "transactional.id", o->transactional_id, errstr, errstr_size)
+            : kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size);
+    if (set < 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -72,6 +75,31 @@ static struct txn *new_txn(struct pipeline *p, char *errstr, size_t errstr_size)
         txn_new(conf, o->timeout_ms, o->retry_backoff_max_ms, p->d.stop, errstr, errstr_size);
     rd_kafka_conf_destroy(conf);
     return t;
+}
+
+/* The client for metadata and admin requests (topics.c). Not the consumer: a request on the
+ * consumer's connection waits behind its fetch (up to fetch.wait.max.ms, 500 ms), which made
+ * every new route cost seconds. */
+static rd_kafka_t *new_admin(struct pipeline *p, char *errstr, size_t errstr_size)
+{
+    const char *defaults[] = {"bootstrap.servers", "127.0.0.1:9092", "client.id",
+                              TRANSFORMER_PROGRAM, NULL};
+    char err[512];
+    rd_kafka_conf_t *conf = kafka_conf_new(p->d.o->cfg, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    /* a metadata request must not create a topic with the broker's default partition count */
+    if (kafka_conf_set(conf, "allow.auto.create.topics", "false", errstr, errstr_size) < 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    kafka_conf_route_logs(conf);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "create Kafka admin client: %s", err);
+    }
+    return rk;
 }
 
 /* Subscribes to the topic list, or to the regex ("^..." subscribes by pattern). */
@@ -96,7 +124,8 @@ static int subscribe(struct pipeline *p, char *errstr, size_t errstr_size)
     }
     log_info("subscribed %s=%s group=%s transactional.id=%s format=%s",
              *o->topics ? "topics" : "regex", *o->topics ? o->topics : o->topics_regex, o->group_id,
-             o->transactional_id, o->format == TRANSFORMER_FORMAT_AVRO ? "avro" : "json");
+             o->exactly_once ? o->transactional_id : "(none: at-least-once)",
+             o->format == TRANSFORMER_FORMAT_AVRO ? "avro" : "json");
     return 0;
 }
 
@@ -107,14 +136,16 @@ struct pipeline *pipeline_new(const struct pipeline_deps *deps, char *errstr, si
     p->pending = rd_kafka_topic_partition_list_new(16);
     p->consumer = new_consumer(p, errstr, errstr_size);
     if (p->consumer)
+        p->admin = new_admin(p, errstr, errstr_size);
+    if (p->admin)
         p->txn = new_txn(p, errstr, errstr_size);
-    if (!p->consumer || !p->txn || subscribe(p, errstr, errstr_size) < 0) {
+    if (!p->consumer || !p->admin || !p->txn || subscribe(p, errstr, errstr_size) < 0) {
         pipeline_destroy(p);
         return NULL;
     }
     struct topics_options to = {deps->o->output_topic, deps->o->dlq_topic, deps->o->topic_create,
                                 deps->o->topic_replication_factor, deps->o->timeout_ms};
-    p->topics = topics_new(p->consumer, &to);
+    p->topics = topics_new(p->admin, &to);
     metrics_set_ready(p->d.metrics, 1);
     return p;
 }
@@ -130,6 +161,8 @@ void pipeline_destroy(struct pipeline *p)
     }
     txn_destroy(p->txn);
     topics_destroy(p->topics);
+    if (p->admin)
+        rd_kafka_destroy(p->admin);
     rd_kafka_topic_partition_list_destroy(p->pending);
     strbuf_release(&p->result.value);
     free(p);
@@ -193,29 +226,82 @@ static void retry_later(struct pipeline *p, const rd_kafka_message_t *m, const c
     http_sleep_ms(wait, p->d.stop);
 }
 
-/* Produces what the processor decided for M into the open transaction. */
+/* Bytes a record adds to a record batch beyond its key, value and headers (attributes,
+ * timestamp and offset deltas, lengths), plus the batch header: what the broker compares with
+ * max.message.bytes when the record travels alone. */
+#define RECORD_OVERHEAD 100
+#define DLQ_HEADERS_ALLOWANCE 512
+
+/* Sends the flat record (or tombstone) of M to the output topic. */
+static enum txn_status publish(struct pipeline *p, const rd_kafka_message_t *m,
+                               const struct topics_route *route, char *err, size_t err_size)
+{
+    const struct process_result *r = &p->result;
+    size_t len = r->action == PROCESS_PUBLISH ? r->value.len : 0;
+    size_t size = m->key_len + len + RECORD_OVERHEAD;
+    if (route->output_max_bytes > 0 && size > (size_t)route->output_max_bytes) {
+        snprintf(err, err_size,
+                 "with key and record overhead it exceeds max.message.bytes %ld "
+                 "of topic %s",
+                 route->output_max_bytes, route->output);
+        return TXN_TOO_LARGE;
+    }
+    enum txn_status st =
+        txn_produce(p->txn, route->output, topics_partition(route->output_partitions, m->partition),
+                    m->key, m->key_len, len ? r->value.data : NULL, len, NULL, err, err_size);
+    if (st == TXN_OK)
+        p->in_txn.records_out++;
+    return st;
+}
+
+/* Sends M unchanged to the dead-letter topic with headers saying why; one too large even for
+ * that topic is logged as an error and skipped. */
+static enum txn_status dead_letter(struct pipeline *p, const rd_kafka_message_t *m,
+                                   const struct topics_route *route, char *err, size_t err_size)
+{
+    const struct process_result *r = &p->result;
+    size_t size = m->key_len + m->len + RECORD_OVERHEAD + DLQ_HEADERS_ALLOWANCE;
+    log_warn("dead letter topic=%s partition=%d offset=%lld class=%s error=\"%s\"",
+             rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset, r->error_class,
+             r->error);
+    enum txn_status st = TXN_TOO_LARGE;
+    if (route->dlq_max_bytes <= 0 || size <= (size_t)route->dlq_max_bytes)
+        st = txn_produce(p->txn, route->dlq, topics_partition(route->dlq_partitions, m->partition),
+                         m->key, m->key_len, m->payload, m->len, dlq_headers(m, r), err, err_size);
+    if (st == TXN_OK) {
+        p->in_txn.records_dlq++;
+    } else if (st == TXN_TOO_LARGE) {
+        log_error("record skipped: too large for the dead-letter topic %s too (%zu bytes, "
+                  "max.message.bytes %ld) topic=%s partition=%d offset=%lld",
+                  route->dlq, size, route->dlq_max_bytes, rd_kafka_topic_name(m->rkt),
+                  (int)m->partition, (long long)m->offset);
+        p->in_txn.records_dropped++;
+        return TXN_OK;
+    }
+    return st;
+}
+
+/* Produces what the processor decided for M into the open transaction; a flat record too large
+ * for the output topic goes to the dead-letter topic instead. */
 static enum txn_status act(struct pipeline *p, const rd_kafka_message_t *m,
                            const struct topics_route *route, char *err, size_t err_size)
 {
-    const struct process_result *r = &p->result;
-    switch (r->action) {
-    case PROCESS_PUBLISH:
-    case PROCESS_TOMBSTONE:
-        p->in_txn.records_out++;
-        return txn_produce(p->txn, route->output,
-                           topics_partition(route->output_partitions, m->partition), m->key,
-                           m->key_len, r->action == PROCESS_PUBLISH ? r->value.data : NULL,
-                           r->action == PROCESS_PUBLISH ? r->value.len : 0, NULL, err, err_size);
-    case PROCESS_DLQ:
-        p->in_txn.records_dlq++;
-        log_warn("dead letter topic=%s partition=%d offset=%lld class=%s error=\"%s\"",
-                 rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
-                 r->error_class, r->error);
-        return txn_produce(p->txn, route->dlq,
-                           topics_partition(route->dlq_partitions, m->partition), m->key,
-                           m->key_len, m->payload, m->len, dlq_headers(m, r), err, err_size);
-    default: p->in_txn.records_dropped++; return TXN_OK;
+    enum process_action a = p->result.action;
+    if (a == PROCESS_PUBLISH || a == PROCESS_TOMBSTONE) {
+        enum txn_status st = publish(p, m, route, err, err_size);
+        if (st != TXN_TOO_LARGE)
+            return st;
+        struct process_result *r = &p->result;
+        size_t len = a == PROCESS_PUBLISH ? r->value.len : 0;
+        snprintf(r->error, sizeof r->error, "flat record of %zu bytes (key %zu): %.900s", len,
+                 m->key_len, err);
+        r->action = PROCESS_DLQ;
+        r->error_class = "record_too_large";
     }
+    if (p->result.action == PROCESS_DLQ)
+        return dead_letter(p, m, route, err, err_size);
+    p->in_txn.records_dropped++;
+    return TXN_OK;
 }
 
 static void handle_record(struct pipeline *p, const rd_kafka_message_t *m)

@@ -14,6 +14,7 @@
 struct pipeline {
     struct pipeline_deps d;
     rd_kafka_t *consumer;
+    rd_kafka_t *admin; /* metadata and admin requests of topics.c */
     struct txn *txn;
     struct topics *topics;
     rd_kafka_topic_partition_list_t *pending; /* next offsets of the records in the open txn */

@@ -43,6 +43,11 @@ void pipeline_after_abort(struct pipeline *p)
     log_warn("transaction aborted records=%d: rewinding to the committed offsets",
              p->in_txn_records);
     forget_transaction(p);
+    if (txn_take_too_large(p->txn) && p->topics) { /* a topic's max.message.bytes changed? */
+        log_warn("the broker refused a record as too large: reading the topics' "
+                 "max.message.bytes again");
+        topics_refresh_limits(p->topics);
+    }
     p->need_rewind = 1;
     pipeline_rewind(p);
     publish(p);

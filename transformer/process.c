@@ -1,4 +1,4 @@
-/* The per-record decision: unframe, find the plan, flatten, encode. */
+/* The per-record decision: unframe, find the plan, flatten (fast path for Avro output), encode. */
 #include "process.h"
 
 #include <stdio.h>
@@ -49,10 +49,8 @@ static void encode(struct processor *p, struct flatten_plan *plan, const char *o
     case SCHEMAS_POISON: dead_letter(r, "output_schema_refused"); return;
     case SCHEMAS_OK: break;
     }
-    if (flatten_write_avro(plan, id, &r->value, r->error, sizeof r->error) < 0)
-        dead_letter(r, "bad_envelope");
-    else
-        r->action = PROCESS_PUBLISH;
+    flatten_emit_avro(plan, id, &r->value);
+    r->action = PROCESS_PUBLISH;
 }
 
 void processor_run(struct processor *p, const struct process_input *in, struct process_result *r)
@@ -78,7 +76,12 @@ void processor_run(struct processor *p, const struct process_input *in, struct p
     case SCHEMAS_POISON: dead_letter(r, error_class); return;
     case SCHEMAS_OK: break;
     }
-    switch (flatten_record(plan, payload, payload_len, r->error, sizeof r->error)) {
+    /* Avro out: the fast path (no generic values); JSON out renders from generic values. */
+    enum flatten_result fr =
+        p->format == TRANSFORMER_FORMAT_AVRO
+            ? flatten_scan(plan, payload, payload_len, r->error, sizeof r->error)
+            : flatten_record(plan, payload, payload_len, r->error, sizeof r->error);
+    switch (fr) {
     case FLATTEN_SKIP: r->action = PROCESS_DROP; return;
     case FLATTEN_ERROR:
         dead_letter(r, flatten_last_error_was_decode(plan) ? "corrupt_avro" : "bad_envelope");

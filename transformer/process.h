@@ -30,7 +30,8 @@ struct process_result {
     enum process_action action;
     struct strbuf value;     /* PROCESS_PUBLISH: the flat record (reused between calls) */
     const char *error_class; /* PROCESS_DLQ: not_framed, unknown_schema, unsupported_schema,
-                                corrupt_avro, bad_envelope or output_schema_refused */
+                                corrupt_avro, bad_envelope or output_schema_refused (the
+                                pipeline adds record_too_large) */
     char error[1024];        /* PROCESS_DLQ and PROCESS_RETRY: what went wrong */
 };
 

@@ -46,10 +46,19 @@ enum schemas_status schemas_plan(struct schemas *s, int32_t id, struct flatten_p
                                  const char **error_class, char *errstr, size_t errstr_size);
 
 /* The id of PLAN's flat schema registered under SUBJECT, registering it on first use. POISON
- * when the registry refuses it (e.g. 409 incompatible). */
+ * when the registry refuses it (e.g. 409 incompatible); the refusal is remembered (and logged
+ * once) so that later records get POISON with the same errstr without a request, until a
+ * back-off has passed (SCHEMAS_REFUSAL_BACKOFF_MIN_MS, doubling with each refusal in a row up
+ * to SCHEMAS_REFUSAL_BACKOFF_MAX_MS); then the registration is tried again. */
 enum schemas_status schemas_output_id(struct schemas *s, const char *subject,
                                       const struct flatten_plan *plan, int32_t *id, char *errstr,
                                       size_t errstr_size);
+
+#define SCHEMAS_REFUSAL_BACKOFF_MIN_MS 1000L
+#define SCHEMAS_REFUSAL_BACKOFF_MAX_MS 60000L
+
+/* Sets the back-off after a refused registration (tests use 0 for "retry at once"). */
+void schemas_set_refusal_backoff(struct schemas *s, long min_ms, long max_ms);
 
 /* Number of distinct flat schemas registered (or found) so far. */
 unsigned long schemas_registered(const struct schemas *s);

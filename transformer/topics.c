@@ -66,7 +66,7 @@ static int partition_count(struct topics *t, const char *topic, char *errstr, si
     return n;
 }
 
-/* CreateTopics for TOPIC with PARTITIONS; an existing topic is fine. */
+/* CreateTopics for TOPIC with PARTITIONS: 1 when created, 0 when it existed already, -1. */
 static int create_topic(struct topics *t, const char *topic, int partitions, char *errstr,
                         size_t errstr_size)
 {
@@ -100,12 +100,63 @@ static int create_topic(struct topics *t, const char *topic, int partitions, cha
                      n == 1 ? rd_kafka_topic_result_error_string(res[0]) : "no result");
         else if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
             log_info("topic created topic=%s partitions=%d", topic, partitions);
+        if (rc == 0 && e == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rc = 1;
     }
     if (ev)
         rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_NewTopic_destroy(nt);
     return rc;
+}
+
+/* The value of max.message.bytes in the DescribeConfigs result EV; 0 when it has none. */
+static long max_bytes_of(rd_kafka_event_t *ev)
+{
+    size_t n = 0, cn = 0;
+    const rd_kafka_ConfigResource_t **rs =
+        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
+    if (n != 1 || rd_kafka_ConfigResource_error(rs[0]))
+        return 0;
+    const rd_kafka_ConfigEntry_t **entries = rd_kafka_ConfigResource_configs(rs[0], &cn);
+    for (size_t i = 0; i < cn; i++) {
+        const char *value = rd_kafka_ConfigEntry_value(entries[i]);
+        if (strcmp(rd_kafka_ConfigEntry_name(entries[i]), "max.message.bytes") == 0 && value)
+            return strtol(value, NULL, 10);
+    }
+    return 0;
+}
+
+/* max.message.bytes of TOPIC (DescribeConfigs); 0 when Kafka does not tell (the records are
+ * then not checked before they are produced; the broker still refuses what is too large). */
+static long max_message_bytes(struct topics *t, const char *topic)
+{
+    rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(t->rk);
+    rd_kafka_DescribeConfigs(t->rk, &cr, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, t->opt.timeout_ms);
+    long max = 0;
+    if (ev && !rd_kafka_event_error(ev))
+        max = max_bytes_of(ev);
+    else
+        log_warn("describe topic %s: %s; records are not checked against its max.message.bytes",
+                 topic, ev ? rd_kafka_event_error_string(ev) : "no answer");
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy(cr);
+    return max;
+}
+
+void topics_refresh_limits(struct topics *t)
+{
+    for (struct route_entry *e = t->routes; e; e = e->next) {
+        e->route.output_max_bytes = max_message_bytes(t, e->route.output);
+        e->route.dlq_max_bytes = max_message_bytes(t, e->route.dlq);
+        log_info("topic limits read again output=%s max.message.bytes=%ld dlq=%s "
+                 "max.message.bytes=%ld",
+                 e->route.output, e->route.output_max_bytes, e->route.dlq, e->route.dlq_max_bytes);
+    }
 }
 
 /* Partition count of TOPIC, creating it with PARTITIONS when missing (and allowed). */
@@ -115,8 +166,11 @@ static int ensure(struct topics *t, const char *topic, int partitions, char *err
     int n = partition_count(t, topic, errstr, errstr_size);
     if (n != 0 || !t->opt.create)
         return n;
-    if (create_topic(t, topic, partitions, errstr, errstr_size) < 0)
+    int created = create_topic(t, topic, partitions, errstr, errstr_size);
+    if (created < 0)
         return -1;
+    if (created) /* with PARTITIONS; the producer waits for its metadata by itself */
+        return partitions;
     for (int attempt = 0; attempt < 20 && n == 0; attempt++) /* metadata catches up */
         n = partition_count(t, topic, errstr, errstr_size);
     return n > 0 ? n : partitions;
@@ -144,9 +198,12 @@ const struct topics_route *topics_route(struct topics *t, const char *input, cha
         return NULL;
     }
     struct route_entry *e = xcalloc(1, sizeof *e);
-    e->route = (struct topics_route){xstrdup(input), out, dlq, out_n, dlq_n};
+    e->route = (struct topics_route){
+        xstrdup(input),           out, dlq, out_n, dlq_n, max_message_bytes(t, out),
+        max_message_bytes(t, dlq)};
     e->next = t->routes;
     t->routes = e;
-    log_info("route input=%s partitions=%d output=%s dlq=%s", input, in, out, dlq);
+    log_info("route input=%s partitions=%d output=%s dlq=%s output.max.message.bytes=%ld", input,
+             in, out, dlq, e->route.output_max_bytes);
     return &e->route;
 }

@@ -11,6 +11,7 @@
 struct topics_route {
     char *input, *output, *dlq;
     int output_partitions, dlq_partitions; /* 0: unknown (produce by key) */
+    long output_max_bytes, dlq_max_bytes;  /* the topics' max.message.bytes; 0: unknown */
 };
 
 struct topics_options {
@@ -32,6 +33,10 @@ void topics_destroy(struct topics *t);
  * Kafka cannot tell or create (the caller retries later). */
 const struct topics_route *topics_route(struct topics *t, const char *input, char *errstr,
                                         size_t errstr_size);
+
+/* Reads max.message.bytes of every route's topics again (after the broker refused a record as
+ * too large: the topic's setting may have changed since the route was made). */
+void topics_refresh_limits(struct topics *t);
 
 /* The partition to produce to: PARTITION when the topic has it, else by key. */
 int32_t topics_partition(int topic_partitions, int32_t partition);

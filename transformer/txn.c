@@ -1,4 +1,6 @@
-/* Kafka transactions for consume-transform-produce (librdkafka's transactional producer). */
+/* Kafka transactions for consume-transform-produce (librdkafka's transactional producer), or
+ * without them (at-least-once: an idempotent producer, and consumer offsets committed once
+ * everything before them was delivered). */
 #include "txn.h"
 
 #include <stdio.h>
@@ -18,9 +20,12 @@ struct txn {
     rd_kafka_t *rk;
     char txid[256];
     int open;
+    int transactional;    /* 0: at-least-once mode (no transactional.id) */
+    unsigned long failed; /* deliveries failed since the batch began (at-least-once) */
     int timeout_ms, backoff_max_ms;
     volatile sig_atomic_t *stop;
     unsigned long resets;
+    unsigned long too_large; /* deliveries refused as too large */
     uint32_t random;
 };
 
@@ -28,7 +33,12 @@ struct txn {
  * report is logged so that the cause is visible. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    (void)rk, (void)opaque;
+    struct txn *t = opaque;
+    (void)rk;
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+        t->too_large++;
+    if (m->err)
+        t->failed++;
     if (m->err)
         log_warn("delivery failed topic=%s partition=%d error=\"%s\"", rd_kafka_topic_name(m->rkt),
                  (int)m->partition, rd_kafka_err2str(m->err));
@@ -54,6 +64,8 @@ static int start_producer(struct txn *t, char *errstr, size_t errstr_size)
             snprintf(errstr, errstr_size, "create Kafka producer %s: %s", t->txid, err);
             return -1;
         }
+        if (!t->transactional)
+            return 0;
         rd_kafka_error_t *error = rd_kafka_init_transactions(t->rk, t->timeout_ms);
         if (!error)
             return 0;
@@ -83,9 +95,13 @@ struct txn *txn_new(const rd_kafka_conf_t *conf, int timeout_ms, int backoff_max
     struct txn *t = xcalloc(1, sizeof *t);
     size_t n = sizeof t->txid;
     t->conf = rd_kafka_conf_dup(conf);
-    if (rd_kafka_conf_get(t->conf, "transactional.id", t->txid, &n) != RD_KAFKA_CONF_OK)
-        snprintf(t->txid, sizeof t->txid, "(unset)");
+    t->transactional =
+        rd_kafka_conf_get(t->conf, "transactional.id", t->txid, &n) == RD_KAFKA_CONF_OK &&
+        t->txid[0];
+    if (!t->transactional)
+        snprintf(t->txid, sizeof t->txid, "(none: at-least-once)");
     rd_kafka_conf_set_dr_msg_cb(t->conf, on_delivery);
+    rd_kafka_conf_set_opaque(t->conf, t);
     t->timeout_ms = timeout_ms;
     t->backoff_max_ms = backoff_max_ms;
     t->stop = stop;
@@ -115,6 +131,13 @@ void txn_destroy(struct txn *t)
 int txn_is_open(const struct txn *t)
 {
     return t->open;
+}
+
+unsigned long txn_take_too_large(struct txn *t)
+{
+    unsigned long n = t->too_large;
+    t->too_large = 0;
+    return n;
 }
 
 unsigned long txn_resets(const struct txn *t)
@@ -153,6 +176,11 @@ enum txn_status txn_abort(struct txn *t)
     char err[1024];
     if (!t->open)
         return TXN_ABORTED;
+    if (!t->transactional) { /* what was delivered stays: it is read again (at-least-once) */
+        rd_kafka_flush(t->rk, t->timeout_ms);
+        t->open = 0;
+        return TXN_ABORTED;
+    }
     for (int attempt = 1;; attempt++) {
         rd_kafka_error_t *error = rd_kafka_abort_transaction(t->rk, TXN_CALL_TIMEOUT_MS);
         if (!error) {
@@ -173,6 +201,11 @@ enum txn_status txn_begin(struct txn *t)
     char err[1024];
     if (t->open)
         return TXN_OK;
+    if (!t->transactional) {
+        t->open = 1;
+        t->failed = 0;
+        return TXN_OK;
+    }
     rd_kafka_error_t *error = rd_kafka_begin_transaction(t->rk);
     if (!error) {
         t->open = 1;
@@ -203,6 +236,8 @@ enum txn_status txn_produce(struct txn *t, const char *topic, int32_t partition,
             rd_kafka_headers_destroy(headers);
         snprintf(errstr, errstr_size, "produce to %s [%d]: %s", topic, (int)partition,
                  rd_kafka_err2str(err));
+        if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) /* refused locally: nothing sent */
+            return TXN_TOO_LARGE;
         return err == RD_KAFKA_RESP_ERR__FATAL ? reset(t) : txn_abort(t);
     }
 }
@@ -219,11 +254,34 @@ static enum txn_status settle(struct txn *t, rd_kafka_error_t *error, const char
     return abortable ? txn_abort(t) : reset(t);
 }
 
+/* At-least-once: waits until every record produced is delivered, then commits OFFSETS (the
+ * consumer's, synchronously). A failed delivery means the batch is read again. */
+static enum txn_status commit_offsets(struct txn *t, rd_kafka_t *consumer,
+                                      const rd_kafka_topic_partition_list_t *offsets, char *errstr,
+                                      size_t errstr_size)
+{
+    rd_kafka_resp_err_t err = rd_kafka_flush(t->rk, t->timeout_ms);
+    t->open = 0;
+    if (err || t->failed) {
+        snprintf(errstr, errstr_size, "deliver batch: %s",
+                 err ? "not every record was delivered within timeout.ms"
+                     : "a delivery failed (see the log)");
+        return TXN_ABORTED;
+    }
+    if (offsets && offsets->cnt > 0 && (err = rd_kafka_commit(consumer, offsets, 0))) {
+        snprintf(errstr, errstr_size, "commit consumer offsets: %s", rd_kafka_err2str(err));
+        return TXN_ABORTED;
+    }
+    return TXN_OK;
+}
+
 enum txn_status txn_commit(struct txn *t, rd_kafka_t *consumer,
                            const rd_kafka_topic_partition_list_t *offsets, char *errstr,
                            size_t errstr_size)
 {
     rd_kafka_error_t *error = NULL;
+    if (!t->transactional)
+        return commit_offsets(t, consumer, offsets, errstr, errstr_size);
     if (offsets && offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(consumer);
         for (int attempt = 1; attempt <= TXN_CALL_ATTEMPTS; attempt++) {

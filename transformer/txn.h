@@ -13,17 +13,22 @@
 
 enum txn_status {
     TXN_OK,
-    TXN_ABORTED, /* the transaction was aborted: rewind the consumer to its committed offsets */
-    TXN_RESET,   /* the producer was replaced (fatal error): rewind likewise */
-    TXN_STOPPED, /* a stop was requested while waiting to get a working producer again */
+    TXN_ABORTED,   /* the transaction was aborted: rewind the consumer to its committed offsets */
+    TXN_RESET,     /* the producer was replaced (fatal error): rewind likewise */
+    TXN_STOPPED,   /* a stop was requested while waiting to get a working producer again */
+    TXN_TOO_LARGE, /* txn_produce(): larger than the producer's message.max.bytes; nothing was
+                      produced and the transaction goes on */
 };
 
 struct txn;
 
 /* Creates the producer from CONF (not taken: a copy is kept to re-create the producer) and runs
  * init_transactions, retrying while Kafka is unavailable, up to TIMEOUT_MS or until *STOP.
- * CONF must hold transactional.id. Returns the txn (caller frees with txn_destroy()) or NULL
- * with errstr naming the transactional.id and the cause. */
+ * With a transactional.id in CONF, transactions; without one, the at-least-once mode: CONF
+ * should enable idempotence; begin only marks a batch open, commit waits for every delivery and
+ * then commits the consumer's offsets, abort waits for the deliveries (what was delivered
+ * stays, and is produced again after the rewind). Returns the txn (caller frees with txn_destroy())
+ * or NULL with errstr naming the transactional.id and the cause. */
 struct txn *txn_new(const rd_kafka_conf_t *conf, int timeout_ms, int backoff_max_ms,
                     volatile sig_atomic_t *stop, char *errstr, size_t errstr_size);
 
@@ -39,7 +44,8 @@ enum txn_status txn_begin(struct txn *t);
 
 /* Produces KEY/VALUE (either may be NULL) with HEADERS (NULL, or handed off: destroyed here on
  * failure) to TOPIC, PARTITION (RD_KAFKA_PARTITION_UA: by key) in the open transaction.
- * TXN_OK, or TXN_ABORTED/TXN_RESET after aborting (errstr says why). */
+ * TXN_OK; TXN_TOO_LARGE (errstr says so) when the record exceeds the producer's
+ * message.max.bytes; or TXN_ABORTED/TXN_RESET after aborting (errstr says why). */
 enum txn_status txn_produce(struct txn *t, const char *topic, int32_t partition, const void *key,
                             size_t key_len, const void *value, size_t value_len,
                             rd_kafka_headers_t *headers, char *errstr, size_t errstr_size);
@@ -55,6 +61,10 @@ enum txn_status txn_abort(struct txn *t);
 
 /* Serves the producer's delivery reports and events. */
 void txn_poll(struct txn *t);
+
+/* Deliveries the broker refused as too large (MSG_SIZE_TOO_LARGE) since the last call; the
+ * count is reset. Such a refusal makes the transaction's commit fail (it is aborted). */
+unsigned long txn_take_too_large(struct txn *t);
 
 /* Producers created after the first (fatal errors survived). */
 unsigned long txn_resets(const struct txn *t);

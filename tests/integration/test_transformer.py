@@ -27,7 +27,8 @@ import uuid
 
 import fastavro
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,
+                                  NewTopic, ResourceType)
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -86,9 +87,19 @@ class Stack:
         self.registry = SchemaRegistryClient({"url": self.registry_url})
         self.admin = AdminClient({"bootstrap.servers": self.brokers})
 
-    def create_topic(self, name, partitions):
-        futures = self.admin.create_topics([NewTopic(name, partitions, 1)])
+    def create_topic(self, name, partitions, config=None):
+        futures = self.admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])
         futures[name].result(30)
+
+    def topic_config(self, name, key):
+        res = ConfigResource(ResourceType.TOPIC, name)
+        return self.admin.describe_configs([res])[res].result(30)[key].value
+
+    def set_topic_config(self, name, key, value):
+        res = ConfigResource(ResourceType.TOPIC, name, incremental_configs=[
+            ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)])
+        self.admin.incremental_alter_configs([res])[res].result(30)
+        wait_until(f"{name} {key}={value}", lambda: self.topic_config(name, key) == value, 30)
 
     def serializers(self, value_schema):
         conf = {"auto.register.schemas": True}
@@ -363,7 +374,8 @@ class TransformerTest(unittest.TestCase):
             w.send(oid, envelope("c", None, row(oid, decimal.Decimal(i) / 100), i, i))
         w.flush()
         txid, group = unique("itest-txn-"), unique("itest-group-")
-        first = self.run_transformer(topic, "--transaction.max.records", "10", txid=txid,
+        # three records per transaction: slow enough to be killed with most of the input left
+        first = self.run_transformer(topic, "--transaction.max.records", "3", txid=txid,
                                      group=group)
         read_committed(self.stack.brokers, topic + ".flat", 300)  # some committed
         first.kill()
@@ -378,6 +390,80 @@ class TransformerTest(unittest.TestCase):
         self.assertEqual(sorted(ids), sorted(str(i) for i in range(n)))
         self.assertEqual(second.stop(), 0, second.output())
 
+
+    def test_records_too_large_for_the_output_topic_go_to_the_dead_letter_queue(self):
+        """A flat record larger than the output topic's max.message.bytes is a dead letter
+        (class record_too_large) and the records around it flow on: found before producing
+        when the limit is known, and after the broker refused it (one abort, the limit read
+        again) when the topic's limit was lowered while the transformer ran."""
+        topic = unique("sales.it") + ".orders"
+        self.stack.create_topic(topic, 1)
+        self.stack.create_topic(topic + ".flat", 1, {"max.message.bytes": "4096"})
+        w = Writer(self.stack, topic, 1)
+        n = 0
+
+        def good(count):
+            nonlocal n
+            for _ in range(count):
+                n += 1
+                w.send(str(n), envelope("c", None, row(str(n), decimal.Decimal("1.00")), n, n))
+
+        good(5)
+        w.send("9001", envelope("c", None, row("9001", decimal.Decimal("2.00"), product="L" * 20000),
+                                9001, 9001))
+        good(5)
+        w.flush()
+        t = self.run_transformer(topic)
+        self.assertEqual(len(read_committed(self.stack.brokers, topic + ".flat", 10)), 10)
+        dlq = read_committed(self.stack.brokers, topic + ".dlq", 1)
+        self.assertEqual(len(dlq), 1)
+        h = headers_of(dlq[0])
+        self.assertEqual(h["salescdc.error.class"], "record_too_large")
+        self.assertIn("max.message.bytes 4096", h["salescdc.error"])
+        self.assertEqual(dlq[0].value(), w.sent[5][2], "the input record, unchanged")
+        self.assertNotIn("transaction aborted", t.output(), "found before producing")
+
+        # The limit lowered behind the transformer's back: the broker refuses the record.
+        self.stack.set_topic_config(topic + ".flat", "max.message.bytes", "2048")
+        w.send("9002", envelope("c", None, row("9002", decimal.Decimal("3.00"), product="M" * 3000),
+                                9002, 9002))
+        good(5)
+        w.flush()
+        flat = read_committed(self.stack.brokers, topic + ".flat", 15)
+        dlq = read_committed(self.stack.brokers, topic + ".dlq", 2)
+        self.assertEqual(len(dlq), 2)
+        self.assertEqual(headers_of(dlq[1])["salescdc.error.class"], "record_too_large")
+        self.assertIn("max.message.bytes 2048", headers_of(dlq[1])["salescdc.error"])
+        deser = AvroDeserializer(self.stack.registry)
+        ids = sorted(int(deser(m.value(), SerializationContext(m.topic(), MessageField.VALUE))
+                         ["orderid"]) for m in flat)
+        self.assertEqual(ids, list(range(1, 16)), "every good record once, in spite of the abort")
+        self.assertLessEqual(t.output().count("transaction aborted"), 2, t.output())
+        self.assertIn("max.message.bytes again", t.output())
+        self.assertEqual(t.stop(), 0, t.output())
+
+    def test_at_least_once_mode_commits_offsets_after_delivery(self):
+        topic = unique("sales.it") + ".orders"
+        self.stack.create_topic(topic, 2)
+        w = Writer(self.stack, topic, 2)
+        n = 200
+        for i in range(n):
+            w.send(str(i), envelope("c", None, row(str(i), decimal.Decimal("1.00")), i, i))
+        w.flush()
+        group = unique("itest-group-")
+        t = self.run_transformer(topic, "--exactly-once", "false", group=group)
+        out = read_committed(self.stack.brokers, topic + ".flat", n)
+        self.assertEqual(len(out), n, "a clean run writes each change once")
+        c = Consumer({"bootstrap.servers": self.stack.brokers, "group.id": group})
+        try:
+            def committed():
+                parts = c.committed([TopicPartition(topic, p) for p in range(2)], timeout=10)
+                return sum(max(p.offset, 0) for p in parts) == n
+            wait_until("the group's offsets to cover every input record", committed, 30)
+        finally:
+            c.close()
+        self.assertIn("transactional.id=(none: at-least-once)", t.output())
+        self.assertEqual(t.stop(), 0, t.output())
 
     def test_two_instances_share_the_partitions(self):
         topic = unique("sales.it") + ".orders"

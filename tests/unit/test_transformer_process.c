@@ -22,6 +22,7 @@ struct fake {
     int down;   /* answer UNAVAILABLE */
     int refuse; /* refuse registrations (409) */
     int fetches;
+    int register_calls;
     char subjects[4][128];
     char texts[4][4096];
     int registered;
@@ -62,6 +63,7 @@ static enum registry_lookup_status fake_register(void *arg, const char *subject,
                                                  int32_t *id, char *errstr, size_t errstr_size)
 {
     struct fake *f = arg;
+    f->register_calls++;
     if (f->down || f->refuse) {
         snprintf(errstr, errstr_size, "register schema under subject %s: %s", subject,
                  f->down ? "unreachable" : "HTTP 409");
@@ -260,6 +262,34 @@ static void test_poison_records_go_to_the_dead_letter_queue_with_a_class(void **
     fx_destroy(fx);
 }
 
+static void test_refused_flat_schema_is_remembered_then_retried_after_a_backoff(void **state)
+{
+    (void)state;
+    struct fx *fx = fx_new(TRANSFORMER_FORMAT_AVRO, 0);
+    frame_insert(fx, 1);
+    fx->fake.refuse = 1;
+    for (int i = 0; i < 50; i++) /* one request, not fifty */
+        expect_dlq(fx, fx->framed, fx->framed_len, "output_schema_refused", "HTTP 409");
+    assert_int_equal(fx->fake.register_calls, 1);
+    fx->fake.refuse = 0; /* fixed in the registry; the back-off (1 s) has not passed yet */
+    expect_dlq(fx, fx->framed, fx->framed_len, "output_schema_refused", "HTTP 409");
+    assert_int_equal(fx->fake.register_calls, 1);
+    fx_destroy(fx);
+    fx = fx_new(TRANSFORMER_FORMAT_AVRO, 0); /* with a back-off that has always passed */
+    schemas_set_refusal_backoff(fx->schemas, 0, 0);
+    frame_insert(fx, 1);
+    fx->fake.refuse = 1;
+    expect_dlq(fx, fx->framed, fx->framed_len, "output_schema_refused", "HTTP 409");
+    expect_dlq(fx, fx->framed, fx->framed_len, "output_schema_refused", "HTTP 409");
+    assert_int_equal(fx->fake.register_calls, 2);
+    fx->fake.refuse = 0;
+    assert_int_equal(run(fx, fx->framed, fx->framed_len), PROCESS_PUBLISH);
+    assert_int_equal(run(fx, fx->framed, fx->framed_len), PROCESS_PUBLISH);
+    assert_int_equal(fx->fake.register_calls, 3); /* remembered once accepted */
+    assert_int_equal(schemas_registered(fx->schemas), 1);
+    fx_destroy(fx);
+}
+
 static void test_registry_away_means_retry_not_dead_letter(void **state)
 {
     (void)state;
@@ -283,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_schema_change_upstream_registers_a_new_flat_schema),
         cmocka_unit_test(test_json_format_publishes_plain_objects),
         cmocka_unit_test(test_poison_records_go_to_the_dead_letter_queue_with_a_class),
+        cmocka_unit_test(test_refused_flat_schema_is_remembered_then_retried_after_a_backoff),
         cmocka_unit_test(test_registry_away_means_retry_not_dead_letter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
