@@ -52,7 +52,9 @@ def markdown(results):
            f"{results['load']['events']:,} change events ({results['load']['inserted']:,} "
            f"inserts, {results['load']['updated']:,} updates, {results['load']['deleted']:,} "
            f"deletes, {results['load']['transactions']:,} transactions). Machine: "
-           f"{m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, "
+           f"{m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, load "
+           f"average {'/'.join(str(x) for x in m.get('load_average_at_end', []))} (1/5/15 min, "
+           f"at the end: other jobs shared the machine), "
            f"PostgreSQL {m['postgresql']}, Kafka {m['kafka']}, Debezium {results['debezium']}."
            + (f" {results['note']}" if results.get("note") else ""), "",
            "## Throughput (the same WAL for every reader)", "",
