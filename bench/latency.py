@@ -24,7 +24,8 @@ As a module (what bench/run does):
       $SALESCDC_REGISTRY_URL).
   Meter.run(count=None, timeout_s=60, idle_s=None, stop=None) -> Result
       consumes until COUNT events (tombstones not included) were received, or TIMEOUT_S passed,
-      or nothing arrived for IDLE_S after the first record, or stop() returns true.
+      or nothing arrived for IDLE_S after the first record, or stop(result) returns true
+      (result: the Result so far, e.g. to stop at a count known only later).
   Result.summary(since_ms=None) -> dict: counts and p50/p90/p99/max/mean latency in ms
       (nearest rank) over the events whose source.ts_ms >= since_ms (all by default: use it
       to leave a warm-up out).
@@ -179,7 +180,7 @@ class Meter:
             while time.monotonic() < deadline:
                 if count is not None and result.events >= count:
                     break
-                if stop is not None and stop():
+                if stop is not None and stop(result):
                     break
                 if idle_s and last and time.monotonic() - last > idle_s:
                     break
