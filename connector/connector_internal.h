@@ -40,6 +40,7 @@ struct connector {
     int streamed;               /* the last session reached streaming */
     int finished;               /* nothing more to do (snapshot.mode initial_only) */
     int64_t slot_busy_since_ms; /* when the slot was first found active for another process */
+    int64_t fenced_ms;          /* when a session last ended with its producer fenced (0: never) */
     /* one session */
     struct pgcatalog *cat;
     struct replication *repl;
@@ -86,7 +87,7 @@ int connector_source_prepare(struct connector *c, char *errstr, size_t errstr_si
 int connector_stream(struct connector *c, char *errstr, size_t errstr_size);
 
 /* Commits the open Kafka transaction with the offsets record; classifies failures (fenced:
- * c->fatal). Returns 0 or -1 with errstr. */
+ * the session decides whether that is fatal). Returns 0 or -1 with errstr. */
 int connector_commit_batch(struct connector *c, char *errstr, size_t errstr_size);
 
 /* Handles one decoded pgoutput message. Returns 0, or -1 with errstr (c->fatal when retrying

@@ -144,6 +144,26 @@ static void close_session(struct connector *c)
     c->in_txn = c->skipping = 0;
 }
 
+/* A fenced producer: usually a Kafka transaction that outlived kafka.transaction.timeout.ms
+ * (Kafka stalled, or the connector was paused), which the broker aborted; the next session's
+ * new producer and the offsets topic recover from that. A second connector on the same slot is
+ * caught by slot_lookup(); one with the same name on another slot would fence us again at once,
+ * so a second fence within FENCED_AGAIN_MS is fatal. */
+#define FENCED_AGAIN_MS 60000
+static void on_fenced(struct connector *c, char *errstr, size_t errstr_size)
+{
+    int64_t now = connector_mono_ms();
+    c->fatal = c->fenced_ms && now - c->fenced_ms < FENCED_AGAIN_MS;
+    c->fenced_ms = now;
+    size_t n = strlen(errstr);
+    snprintf(errstr + n, errstr_size - n,
+             " (the producer was fenced: a Kafka transaction outlived "
+             "kafka.transaction.timeout.ms, or another connector runs with name %s%s)",
+             c->o->name,
+             c->fatal ? "; fenced twice within a minute, so giving up"
+                      : "; re-initialising the producer");
+}
+
 int connector_session(struct connector *c, char *errstr, size_t errstr_size)
 {
     c->sessions++;
@@ -154,14 +174,8 @@ int connector_session(struct connector *c, char *errstr, size_t errstr_size)
         rc = connector_source_prepare(c, errstr, errstr_size);
     if (rc == 0 && !c->finished && !*c->stop)
         rc = connector_stream(c, errstr, errstr_size);
-    if (rc < 0 && c->pub && publisher_fenced(c->pub)) {
-        c->fatal = 1;
-        size_t n = strlen(errstr);
-        snprintf(errstr + n, errstr_size - n,
-                 " (the producer was fenced: another connector runs with name %s, or a Kafka "
-                 "transaction outlived kafka.transaction.timeout.ms)",
-                 c->o->name);
-    }
+    if (rc < 0 && c->pub && publisher_fenced(c->pub))
+        on_fenced(c, errstr, errstr_size);
     close_session(c);
     return rc;
 }
