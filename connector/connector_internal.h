@@ -40,7 +40,6 @@ struct connector {
     int streamed;               /* the last session reached streaming */
     int finished;               /* nothing more to do (snapshot.mode initial_only) */
     int64_t slot_busy_since_ms; /* when the slot was first found active for another process */
-    int64_t fenced_ms;          /* when a session last ended with its producer fenced (0: never) */
     /* one session */
     struct pgcatalog *cat;
     struct replication *repl;

@@ -144,24 +144,24 @@ static void close_session(struct connector *c)
     c->in_txn = c->skipping = 0;
 }
 
-/* A fenced producer: usually a Kafka transaction that outlived kafka.transaction.timeout.ms
- * (Kafka stalled, or the connector was paused), which the broker aborted; the next session's
- * new producer and the offsets topic recover from that. A second connector on the same slot is
- * caught by slot_lookup(); one with the same name on another slot would fence us again at once,
- * so a second fence within FENCED_AGAIN_MS is fatal. */
-#define FENCED_AGAIN_MS 60000
+/* A fenced producer: either the broker aborted a Kafka transaction that outlived
+ * transaction.timeout.ms (Kafka stalled or restarted, or the connector was paused), and the next
+ * session's new producer and the offsets topic recover from that; or another connector with the
+ * same name took over, which is fatal. The broker times out only a transaction older than the
+ * timeout, so a fence of a younger one is the other connector. (A second connector on the same
+ * slot is also refused by slot_lookup().) */
 static void on_fenced(struct connector *c, char *errstr, size_t errstr_size)
 {
-    int64_t now = connector_mono_ms();
-    c->fatal = c->fenced_ms && now - c->fenced_ms < FENCED_AGAIN_MS;
-    c->fenced_ms = now;
+    int64_t age = c->batch ? txnbatch_age_ms(c->batch) : -1;
+    int timeout = publisher_txn_timeout_ms(c->pub);
+    c->fatal = age < 0 || timeout <= 0 || age < timeout;
     size_t n = strlen(errstr);
     snprintf(errstr + n, errstr_size - n,
              " (the producer was fenced: a Kafka transaction outlived "
-             "kafka.transaction.timeout.ms, or another connector runs with name %s%s)",
-             c->o->name,
-             c->fatal ? "; fenced twice within a minute, so giving up"
-                      : "; re-initialising the producer");
+             "kafka.transaction.timeout.ms, or another connector runs with name %s; the "
+             "transaction was %lld ms old, the timeout is %d ms: %s)",
+             c->o->name, (long long)age, timeout,
+             c->fatal ? "another connector" : "re-initialising the producer");
 }
 
 int connector_session(struct connector *c, char *errstr, size_t errstr_size)
