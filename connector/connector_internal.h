@@ -86,7 +86,7 @@ int connector_source_prepare(struct connector *c, char *errstr, size_t errstr_si
 int connector_stream(struct connector *c, char *errstr, size_t errstr_size);
 
 /* Commits the open Kafka transaction with the offsets record; classifies failures (fenced:
- * c->fatal). Returns 0 or -1 with errstr. */
+ * the session decides whether that is fatal). Returns 0 or -1 with errstr. */
 int connector_commit_batch(struct connector *c, char *errstr, size_t errstr_size);
 
 /* Handles one decoded pgoutput message. Returns 0, or -1 with errstr (c->fatal when retrying

@@ -256,6 +256,16 @@ int publisher_fenced(const struct publisher *p)
     return err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED;
 }
 
+int publisher_txn_timeout_ms(const struct publisher *p)
+{
+    char buf[32];
+    size_t n = sizeof buf;
+    if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "transaction.timeout.ms", buf, &n) !=
+        RD_KAFKA_CONF_OK)
+        return -1;
+    return atoi(buf);
+}
+
 void publisher_set_tracker(struct publisher *p, struct lsn_tracker *t)
 {
     p->lsn = t;

@@ -79,5 +79,7 @@ int publisher_in_transaction(const struct publisher *p);
 /* Non-zero once the producer was fenced (a fatal error: another producer with the same
  * transactional.id took over, or a transaction outlived transaction.timeout.ms). */
 int publisher_fenced(const struct publisher *p);
+/* The producer's transaction.timeout.ms (-1 if unknown). */
+int publisher_txn_timeout_ms(const struct publisher *p);
 
 #endif

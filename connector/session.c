@@ -144,6 +144,26 @@ static void close_session(struct connector *c)
     c->in_txn = c->skipping = 0;
 }
 
+/* A fenced producer: either the broker aborted a Kafka transaction that outlived
+ * transaction.timeout.ms (Kafka stalled or restarted, or the connector was paused), and the next
+ * session's new producer and the offsets topic recover from that; or another connector with the
+ * same name took over, which is fatal. The broker times out only a transaction older than the
+ * timeout, so a fence of a younger one is the other connector. (A second connector on the same
+ * slot is also refused by slot_lookup().) */
+static void on_fenced(struct connector *c, char *errstr, size_t errstr_size)
+{
+    int64_t age = c->batch ? txnbatch_age_ms(c->batch) : -1;
+    int timeout = publisher_txn_timeout_ms(c->pub);
+    c->fatal = age < 0 || timeout <= 0 || age < timeout;
+    size_t n = strlen(errstr);
+    snprintf(errstr + n, errstr_size - n,
+             " (the producer was fenced: a Kafka transaction outlived "
+             "kafka.transaction.timeout.ms, or another connector runs with name %s; the "
+             "transaction was %lld ms old, the timeout is %d ms: %s)",
+             c->o->name, (long long)age, timeout,
+             c->fatal ? "another connector" : "re-initialising the producer");
+}
+
 int connector_session(struct connector *c, char *errstr, size_t errstr_size)
 {
     c->sessions++;
@@ -154,14 +174,8 @@ int connector_session(struct connector *c, char *errstr, size_t errstr_size)
         rc = connector_source_prepare(c, errstr, errstr_size);
     if (rc == 0 && !c->finished && !*c->stop)
         rc = connector_stream(c, errstr, errstr_size);
-    if (rc < 0 && c->pub && publisher_fenced(c->pub)) {
-        c->fatal = 1;
-        size_t n = strlen(errstr);
-        snprintf(errstr + n, errstr_size - n,
-                 " (the producer was fenced: another connector runs with name %s, or a Kafka "
-                 "transaction outlived kafka.transaction.timeout.ms)",
-                 c->o->name);
-    }
+    if (rc < 0 && c->pub && publisher_fenced(c->pub))
+        on_fenced(c, errstr, errstr_size);
     close_session(c);
     return rc;
 }

@@ -22,7 +22,7 @@ int connector_commit_batch(struct connector *c, char *errstr, size_t errstr_size
         metrics_count(c->metrics, METRICS_KAFKA_ABORTS);
         return -1;
     case PUBLISHER_TXN_UNKNOWN: /* the next session's new producer settles it */ return -1;
-    case PUBLISHER_TXN_FENCED: c->fatal = 1; return -1;
+    case PUBLISHER_TXN_FENCED: /* connector_session() decides: timed out, or a rival */ return -1;
     }
     return -1;
 }

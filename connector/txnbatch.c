@@ -72,6 +72,11 @@ uint64_t txnbatch_commits(const struct txnbatch *b)
     return b->commits;
 }
 
+int64_t txnbatch_age_ms(const struct txnbatch *b)
+{
+    return b->opened_ms ? mono_ms() - b->opened_ms : -1;
+}
+
 int txnbatch_open(struct txnbatch *b, char *errstr, size_t errstr_size)
 {
     if (b->open || !b->opt.transactional)

@@ -64,4 +64,8 @@ enum publisher_txn_result txnbatch_abort(struct txnbatch *b, char *errstr, size_
 /* Kafka transactions committed so far. */
 uint64_t txnbatch_commits(const struct txnbatch *b);
 
+/* Milliseconds since the latest Kafka transaction was opened (open or not by now), or -1 when
+ * none was. */
+int64_t txnbatch_age_ms(const struct txnbatch *b);
+
 #endif
