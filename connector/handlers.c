@@ -210,11 +210,11 @@ static int on_row(struct connector *c, const struct pgoutput_msg *m, char *errst
 }
 
 /* A transaction that committed below the stored LSN is already in Kafka: it is skipped whole. */
-static int on_begin(struct connector *c, const struct pgoutput_msg *m, char *errstr,
+int connector_begin(struct connector *c, const struct pgoutput_msg *m, uint64_t seq, char *errstr,
                     size_t errstr_size)
 {
     c->in_txn = 1;
-    c->txn_seq = lsn_tracker_begin(c->lsn);
+    c->txn_seq = seq;
     c->src_txid = m->xid;
     c->commit_ms = (m->u.begin.commit_time + PGOUTPUT_EPOCH_OFFSET_US) / 1000;
     c->skipping = m->u.begin.final_lsn < c->skip_before;
@@ -260,7 +260,8 @@ int connector_handle(struct connector *c, const struct pgoutput_msg *m, char *er
                      size_t errstr_size)
 {
     switch (m->type) {
-    case PGOUTPUT_BEGIN: return on_begin(c, m, errstr, errstr_size);
+    case PGOUTPUT_BEGIN:
+        return connector_begin(c, m, lsn_tracker_begin(c->lsn), errstr, errstr_size);
     case PGOUTPUT_COMMIT: return on_commit(c, m, errstr, errstr_size);
     case PGOUTPUT_RELATION: return on_relation(c, m, errstr, errstr_size);
     case PGOUTPUT_TYPE: relcache_set_type(c->rels, m); return 0;
@@ -281,7 +282,7 @@ int connector_handle(struct connector *c, const struct pgoutput_msg *m, char *er
         c->fatal = 1;
         snprintf(errstr, errstr_size,
                  "unexpected pgoutput %s message at " LSN_FMT
-                 " (the connector asks for neither streaming nor two-phase)",
+                 " (the connector does not ask for two-phase)",
                  pgoutput_msg_type_name(m->type), LSN_ARGS(c->msg_lsn));
         return -1;
     }

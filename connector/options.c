@@ -69,6 +69,14 @@ const struct config_option connector_option_table[] = {
     {"transaction.commit.timeout.ms", CONFIG_INT, "30000", 1000, 600000, 0,
      "exactly-once: how long a commit may take before its outcome counts as unknown (then the "
      "producer is re-initialised and the offsets topic says where to resume)"},
+    {"streaming", CONFIG_BOOL, "true", 0, 0, 0,
+     "ask pgoutput (proto_version 2, PostgreSQL >= 14) to stream large transactions while they "
+     "run (above the server's logical_decoding_work_mem); they are spooled to a file and "
+     "published when they commit, so memory stays bounded on both sides; false: proto_version "
+     "1, the server holds each transaction until its commit"},
+    {"spool.dir", CONFIG_STRING, "", 0, 0, 0,
+     "directory of the spool files of streamed transactions (unlinked at once, so nothing stays "
+     "behind; needs room for the largest open transaction); empty: $TMPDIR or /tmp"},
     {"status.interval.ms", CONFIG_INT, "10000", 100, 3600000, 0,
      "standby status update period; keep it well below the server's wal_sender_timeout"},
     {"heartbeat.interval.ms", CONFIG_INT, "10000", 0, 3600000, 0,
@@ -144,6 +152,8 @@ static void load(const struct config *cfg, struct connector_options *o)
     o->exactly_once = config_get_bool(cfg, "exactly-once");
     o->offsets_topic = config_get(cfg, "offsets.topic");
     o->heartbeat_query = config_get(cfg, "heartbeat.action.query");
+    o->streaming = config_get_bool(cfg, "streaming");
+    o->spool_dir = config_get(cfg, "spool.dir");
     o->http_host = config_get(cfg, "http.host");
     load_ints(cfg, o);
 }

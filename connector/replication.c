@@ -123,10 +123,16 @@ int replication_start(struct replication *r, uint64_t start, char *errstr, size_
     char msg[512];
     char *slot = PQescapeIdentifier(r->conn, r->opt.slot, strlen(r->opt.slot));
     char *pub = PQescapeLiteral(r->conn, r->opt.publication, strlen(r->opt.publication));
+    int proto = r->opt.proto_version;
+    if (proto >= 2 && PQserverVersion(r->conn) < 140000) {
+        log_info("streaming of in-progress transactions needs PostgreSQL 14; this server is %d: "
+                 "using proto_version 1",
+                 PQserverVersion(r->conn));
+        proto = 1;
+    }
     char *sql = xasprintf("START_REPLICATION SLOT %s LOGICAL " LSN_FMT
                           " (proto_version '%d', publication_names %s%s)",
-                          slot, LSN_ARGS(start), r->opt.proto_version, pub,
-                          r->opt.proto_version >= 2 ? ", streaming 'on'" : "");
+                          slot, LSN_ARGS(start), proto, pub, proto >= 2 ? ", streaming 'on'" : "");
     PGresult *res = PQexec(r->conn, sql);
     int rc = 0;
     if (PQresultStatus(res) != PGRES_COPY_BOTH) {
@@ -134,8 +140,10 @@ int replication_start(struct replication *r, uint64_t start, char *errstr, size_
                  pgconn_error(r->conn, NULL, msg, sizeof msg));
         rc = -1;
     } else {
-        log_info("replication started slot=%s publication=%s proto_version=%d start=" LSN_FMT,
-                 r->opt.slot, r->opt.publication, r->opt.proto_version, LSN_ARGS(start));
+        log_info("replication started slot=%s publication=%s proto_version=%d streaming=%s "
+                 "start=" LSN_FMT,
+                 r->opt.slot, r->opt.publication, proto, proto >= 2 ? "on" : "off",
+                 LSN_ARGS(start));
         r->last_status_us = mono_us();
     }
     PQclear(res);

@@ -50,6 +50,9 @@ static int handle_copy(struct connector *c, const struct repl_proto_msg *rm, cha
         c->fatal = 1;
         return -1;
     }
+    if (c->in_stream || m.type == PGOUTPUT_STREAM_START || m.type == PGOUTPUT_STREAM_COMMIT ||
+        m.type == PGOUTPUT_STREAM_ABORT)
+        return connector_streamed(c, &m, rm->data, rm->len, errstr, errstr_size);
     return connector_handle(c, &m, errstr, errstr_size);
 }
 
