@@ -50,6 +50,13 @@ const struct config_option connector_option_table[] = {
      "topic of a table: <prefix>.<schema>.<table>; also the source name and Avro namespace"},
     {"tombstones", CONFIG_BOOL, "true", 0, 0, 0,
      "after a DELETE's envelope, produce a tombstone (null value) for log compaction"},
+    {"truncate.events", CONFIG_BOOL, "true", 0, 0, 0,
+     "a TRUNCATE becomes an op t event without a key; false skips them (a log line says so): "
+     "needed for topics with cleanup.policy=compact, which refuse records without a key"},
+    {"numeric.special", CONFIG_STRING, "null", 0, 0, 0,
+     "numeric NaN, Infinity and -Infinity have no Avro decimal form: null writes the field as "
+     "null with a warning naming table, column and LSN (the row goes on; in a key column it "
+     "still fails); fail stops the connector with an error naming the column"},
     {"registry.url", CONFIG_STRING, "http://127.0.0.1:58081", 0, 0, 0,
      "Confluent-compatible schema registry (subjects <topic>-key and <topic>-value)"},
     {"registry.user", CONFIG_STRING, "", 0, 0, 0, "registry basic-auth user (empty: none)"},
@@ -146,6 +153,7 @@ static void load(const struct config *cfg, struct connector_options *o)
     o->all_tables = config_get_bool(cfg, "publication.all-tables");
     o->topic_prefix = config_get(cfg, "topic.prefix");
     o->tombstones = config_get_bool(cfg, "tombstones");
+    o->truncate_events = config_get_bool(cfg, "truncate.events");
     o->registry_url = config_get(cfg, "registry.url");
     o->registry_user = config_get(cfg, "registry.user");
     o->registry_password = config_get(cfg, "registry.password");
@@ -186,6 +194,13 @@ int connector_options_load(const struct config *cfg, struct connector_options *o
                  config_get(cfg, "snapshot.mode"));
         return -1;
     }
+    const char *special = config_get(cfg, "numeric.special");
+    if (strcmp(special, "null") != 0 && strcmp(special, "fail") != 0) {
+        snprintf(errstr, errstr_size, "option numeric.special: '%s' is not one of null, fail",
+                 special);
+        return -1;
+    }
+    o->numeric_special_null = strcmp(special, "null") == 0;
     if (o->retry_backoff_max_ms < o->retry_backoff_ms)
         o->retry_backoff_max_ms = o->retry_backoff_ms;
     return 0;

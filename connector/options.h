@@ -28,6 +28,8 @@ struct connector_options {
     int all_tables;
     const char *topic_prefix;
     int tombstones;
+    int numeric_special_null; /* numeric.special: null (1) or fail (0) */
+    int truncate_events;      /* TRUNCATE -> op 't' event (no key) */
     const char *registry_url, *registry_user, *registry_password;
     int status_interval_ms;
     int flush_timeout_ms;
