@@ -3,8 +3,8 @@
 confluent-kafka consumes the CDC topic (read_committed), fastavro decodes each record with the
 schema fetched from the registry by the id in its Confluent header, and the events are compared
 with what PostgreSQL holds (decimals exact). Covers insert, upsert, update, primary-key update,
-delete (+ tombstone), a rolled-back transaction (nothing), truncate (op t), numeric NaN (null, with a warning), and SIGTERM (exit 0,
-confirmed_flush_lsn past every delivered event). Usage: test_connector_kafka.py CONNECTOR_BIN"""
+delete (+ tombstone), a rolled-back transaction (nothing), truncate (op t), numeric NaN (null,
+with a warning), and SIGTERM (exit 0, confirmed_flush_lsn past every delivered event). Usage: test_connector_kafka.py CONNECTOR_BIN"""
 import datetime
 import decimal
 import io
