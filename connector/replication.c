@@ -1,19 +1,18 @@
 /* Replication session over libpq (replication=database), as pg_recvlogical does it.
  *
- * Read-ahead: when the streaming thread has been away from replication_next() for ARM_US (a
- * Kafka commit, a full librdkafka queue, a registry call), a reader thread keeps moving the
- * server's CopyData messages from the socket into a bounded queue (READAHEAD_BYTES /
- * READAHEAD_MSGS), which replication_next() hands out first. Without it, the walsender stops
- * as soon as the socket's send buffer is full: over a Unix socket that is
- * net.core.wmem_default (~208 kB, a few hundred messages, a millisecond or two of the stream),
- * whereas TCP loopback autotunes to megabytes. In steady streaming the streaming thread reads
- * the socket itself (a hand-off per message would cost more than it saves). One mutex guards
- * the PGconn (libpq allows one thread at a time per connection) and the queue; the socket is
- * waited for without it. */
+ * Read-ahead over a Unix socket: when the streaming thread has been away from
+ * replication_next() for ARM_US (a Kafka commit, a full librdkafka queue, a registry call), a
+ * reader thread keeps moving the server's CopyData messages from the socket into a bounded
+ * queue (READAHEAD_BYTES / READAHEAD_MSGS), which replication_next() hands out first. Without
+ * it, the walsender stops as soon as the socket's send buffer is full: for a Unix socket that
+ * is net.core.wmem_default (~208 kB, a few hundred messages, a millisecond or two of the
+ * stream), whereas TCP loopback autotunes to megabytes. In steady streaming the streaming
+ * thread reads the socket itself (a hand-off per message would cost more than it saves). One
+ * mutex guards the PGconn (libpq allows one thread at a time per connection) and the queue;
+ * the socket is waited for without it. */
 #include "replication.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
@@ -21,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +29,7 @@
 #include "pgconn.h"
 #include "xalloc.h"
 
-#define READAHEAD_BYTES (1 << 20) /* CopyData bytes the reader may hold ahead of the stream */
+#define READAHEAD_BYTES (2 << 20) /* CopyData bytes the reader may hold ahead of the stream */
 #define READAHEAD_MSGS 16384      /* and messages (the queue's slots) */
 #define ARM_US 1000               /* the reader reads once the streaming thread is away this long */
 
@@ -244,6 +244,17 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
+/* Whether the connection is a Unix socket (the read-ahead's case: over TCP the kernel's
+ * autotuned buffers already hold megabytes, and the thread only cost CPU in
+ * bench/connector_bench). */
+static int unix_socket(PGconn *conn)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    return getsockname(PQsocket(conn), (struct sockaddr *)&ss, &len) == 0 &&
+           ss.ss_family == AF_UNIX;
+}
+
 /* Starts the reader thread with every signal blocked (they stay with the streaming thread). */
 static int reader_start(struct replication *r, char *errstr, size_t errstr_size)
 {
@@ -294,7 +305,7 @@ int replication_start(struct replication *r, uint64_t start, char *errstr, size_
     free(sql);
     PQfreemem(pub);
     PQfreemem(slot);
-    if (rc == 0 && reader_start(r, errstr, errstr_size) < 0)
+    if (rc == 0 && unix_socket(r->conn) && reader_start(r, errstr, errstr_size) < 0)
         rc = -1;
     return rc;
 }
