@@ -270,6 +270,8 @@ static int reader_start(struct replication *r, char *errstr, size_t errstr_size)
         return -1;
     }
     r->reader_running = 1;
+    log_info("replication read-ahead on (Unix socket) slot=%s max_bytes=%d", r->opt.slot,
+             READAHEAD_BYTES);
     return 0;
 }
 
