@@ -24,7 +24,31 @@ struct avroenc {
     struct strbuf bytes; /* decimal and bytea conversions */
     char *text;          /* NUL-terminated copy of a value for strto*() */
     size_t text_cap;
+    int special_null;         /* numeric NaN/Infinity in a nullable decimal column -> null */
+    uint64_t special_nulls;   /* values written as null that way */
+    const char *special_col;  /* the column of the last one (borrowed from the relation) */
+    const char *encoding_col; /* the column being encoded */
 };
+
+void avroenc_set_special_decimal_null(struct avroenc *enc, int on)
+{
+    enc->special_null = on;
+}
+
+uint64_t avroenc_special_decimal_nulls(const struct avroenc *enc, const char **column)
+{
+    if (column)
+        *column = enc->special_col;
+    return enc->special_nulls;
+}
+
+/* True for numeric's special values, which an Avro decimal cannot hold. */
+static int special_numeric(const char *data, size_t len)
+{
+    return (len == 3 && memcmp(data, "NaN", 3) == 0) ||
+           (len == 8 && memcmp(data, "Infinity", 8) == 0) ||
+           (len == 9 && memcmp(data, "-Infinity", 9) == 0);
+}
 
 /* True if avro-c accepts JSON as a schema. */
 static int valid_schema(const char *json)
@@ -176,6 +200,13 @@ static int put_column(struct avroenc *enc, struct strbuf *out, const struct avro
     if (c->kind == PGOUTPUT_COL_UNCHANGED_TOAST && fallback &&
         (fallback->kind == PGOUTPUT_COL_TEXT || fallback->kind == PGOUTPUT_COL_NULL))
         c = fallback;
+    if (nullable && enc->special_null && t->kind == AVROSCHEMA_DECIMAL &&
+        c->kind == PGOUTPUT_COL_TEXT && special_numeric(c->data, c->len)) {
+        enc->special_nulls++;
+        enc->special_col = enc->encoding_col;
+        avrobin_long(out, 0);
+        return 0;
+    }
     if (c->kind == PGOUTPUT_COL_NULL) {
         if (!nullable) {
             snprintf(cause, cause_size, "null in a key column");
@@ -217,6 +248,7 @@ static int put_columns(struct avroenc *enc, const struct relcache_rel *rel, stru
             continue;
         const struct pgoutput_value *fb =
             fallback && fallback->ncols == tuple->ncols ? &fallback->cols[i] : NULL;
+        enc->encoding_col = rel->cols[i].name;
         if (put_column(enc, out, &enc->types[i], &tuple->cols[i], fb, !rel->cols[i].key, cause,
                        sizeof cause) != 0) {
             snprintf(errstr, errstr_size, "encode %s of %s.%s column %s: %s",

@@ -29,6 +29,13 @@ struct avroenc *avroenc_new(const struct relcache_rel *rel, const char *prefix, 
                             size_t errstr_size);
 void avroenc_destroy(struct avroenc *enc);
 
+/* ON: numeric NaN, Infinity and -Infinity (which an Avro decimal cannot hold) in a nullable
+ * decimal column are written as null instead of failing the row (key columns always fail). */
+void avroenc_set_special_decimal_null(struct avroenc *enc, int on);
+/* How many values were written as null that way; *COLUMN (if not NULL) gets the column of the
+ * last one (borrowed from the relation). */
+uint64_t avroenc_special_decimal_nulls(const struct avroenc *enc, const char **column);
+
 /* The schema texts to register (borrowed). */
 const char *avroenc_key_schema(const struct avroenc *enc);
 const char *avroenc_value_schema(const struct avroenc *enc);

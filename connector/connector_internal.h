@@ -17,6 +17,7 @@
 #include "publisher.h"
 #include "registry_client.h"
 #include "relcache.h"
+#include "spool.h"
 #include "replication.h"
 #include "strbuf.h"
 #include "txnbatch.h"
@@ -48,6 +49,7 @@ struct connector {
     struct lsn_tracker *lsn;
     struct publisher *pub;
     struct txnbatch *batch;
+    struct spool_set *spool; /* streamed transactions not yet committed */
     char *dbname;
     char system_id[32];
     int slot_exists;          /* the slot existed when the session started */
@@ -61,7 +63,9 @@ struct connector {
     uint64_t txn_seq;
     int64_t src_txid;
     int64_t commit_ms;
-    uint64_t msg_lsn; /* XLogData start of the message being handled */
+    uint64_t msg_lsn;    /* XLogData start of the message being handled */
+    int in_stream;       /* between Stream Start and Stream Stop */
+    uint32_t stream_xid; /* the streamed block's top-level transaction */
     uint64_t events, txns, skipped;
     /* timers of the stream loop (monotonic ms) */
     int64_t next_heartbeat_ms, next_wal_poll_ms;
@@ -93,6 +97,17 @@ int connector_commit_batch(struct connector *c, char *errstr, size_t errstr_size
  * cannot help). */
 int connector_handle(struct connector *c, const struct pgoutput_msg *m, char *errstr,
                      size_t errstr_size);
+
+/* Begin of source transaction M with LSN tracker sequence SEQ. Returns 0 or -1 with errstr. */
+int connector_begin(struct connector *c, const struct pgoutput_msg *m, uint64_t seq, char *errstr,
+                    size_t errstr_size);
+
+/* A message of a streamed transaction (proto_version 2): Stream Start/Stop/Abort/Commit, or a
+ * data message (RAW[0..LEN) as received) inside a streamed block, which is spooled. At Stream
+ * Commit the spool is replayed through connector_handle() as one source transaction. Returns 0
+ * or -1 with errstr. */
+int connector_streamed(struct connector *c, const struct pgoutput_msg *m, const void *raw,
+                       size_t len, char *errstr, size_t errstr_size);
 
 /* Produces the snapshot row ROW of relation RELID as an op 'r' event. Returns 0 or -1. */
 int connector_emit_read(struct connector *c, uint32_t relid, const struct pgoutput_tuple *row,

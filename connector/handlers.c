@@ -68,6 +68,8 @@ static int table_setup(struct connector *c, struct relcache_rel *rel, char *errs
     t->topic = topic_name(c->o->topic_prefix, rel);
     t->enc = avroenc_new(rel, c->o->topic_prefix, errstr, errstr_size);
     c->fatal = !t->enc;
+    if (t->enc)
+        avroenc_set_special_decimal_null(t->enc, c->o->numeric_special_null);
     if (!t->enc || register_schemas(c, t, rel, errstr, errstr_size) < 0) {
         table_free(t);
         return -1;
@@ -124,6 +126,8 @@ static int emit(struct connector *c, struct relcache_rel *rel, const struct pgou
     struct avroenc_source src = {SALESCDC_VERSION,    "postgresql",       c->o->topic_prefix,
                                  c->dbname,           c->commit_ms,       c->src_txid,
                                  (int64_t)c->msg_lsn, connector_wall_ms()};
+    const char *col;
+    uint64_t specials = avroenc_special_decimal_nulls(t->enc, NULL);
     strbuf_clear(&c->key);
     strbuf_clear(&c->value);
     if ((key_row &&
@@ -133,6 +137,10 @@ static int emit(struct connector *c, struct relcache_rel *rel, const struct pgou
         c->fatal = 1; /* the same row would fail again */
         return -1;
     }
+    if (avroenc_special_decimal_nulls(t->enc, &col) != specials)
+        log_warn("numeric NaN/Infinity has no Avro decimal form: written as null "
+                 "(numeric.special=null) table=%s.%s column=%s lsn=" LSN_FMT,
+                 rel->nspname, rel->relname, col, LSN_ARGS(c->msg_lsn));
     const void *key = key_row ? c->key.data : NULL;
     if (publisher_send(c->pub, t->topic, key, c->key.len, c->value.data, c->value.len, c->txn_seq,
                        errstr, errstr_size) < 0 ||
@@ -181,7 +189,14 @@ static int on_truncate(struct connector *c, const struct pgoutput_msg *m, char *
 {
     for (uint32_t i = 0; i < m->u.truncate.nrelids; i++) {
         struct relcache_rel *rel = table_of(c, m->u.truncate.relids[i], errstr, errstr_size);
-        if (!rel || emit(c, rel, NULL, NULL, 't', NULL, 0, errstr, errstr_size) < 0)
+        if (!rel)
+            return -1;
+        if (!c->o->truncate_events) {
+            log_info("truncate not published (truncate.events=false) table=%s.%s lsn=" LSN_FMT,
+                     rel->nspname, rel->relname, LSN_ARGS(c->msg_lsn));
+            continue;
+        }
+        if (emit(c, rel, NULL, NULL, 't', NULL, 0, errstr, errstr_size) < 0)
             return -1;
     }
     return 0;
@@ -210,11 +225,11 @@ static int on_row(struct connector *c, const struct pgoutput_msg *m, char *errst
 }
 
 /* A transaction that committed below the stored LSN is already in Kafka: it is skipped whole. */
-static int on_begin(struct connector *c, const struct pgoutput_msg *m, char *errstr,
+int connector_begin(struct connector *c, const struct pgoutput_msg *m, uint64_t seq, char *errstr,
                     size_t errstr_size)
 {
     c->in_txn = 1;
-    c->txn_seq = lsn_tracker_begin(c->lsn);
+    c->txn_seq = seq;
     c->src_txid = m->xid;
     c->commit_ms = (m->u.begin.commit_time + PGOUTPUT_EPOCH_OFFSET_US) / 1000;
     c->skipping = m->u.begin.final_lsn < c->skip_before;
@@ -260,7 +275,8 @@ int connector_handle(struct connector *c, const struct pgoutput_msg *m, char *er
                      size_t errstr_size)
 {
     switch (m->type) {
-    case PGOUTPUT_BEGIN: return on_begin(c, m, errstr, errstr_size);
+    case PGOUTPUT_BEGIN:
+        return connector_begin(c, m, lsn_tracker_begin(c->lsn), errstr, errstr_size);
     case PGOUTPUT_COMMIT: return on_commit(c, m, errstr, errstr_size);
     case PGOUTPUT_RELATION: return on_relation(c, m, errstr, errstr_size);
     case PGOUTPUT_TYPE: relcache_set_type(c->rels, m); return 0;
@@ -281,7 +297,7 @@ int connector_handle(struct connector *c, const struct pgoutput_msg *m, char *er
         c->fatal = 1;
         snprintf(errstr, errstr_size,
                  "unexpected pgoutput %s message at " LSN_FMT
-                 " (the connector asks for neither streaming nor two-phase)",
+                 " (the connector does not ask for two-phase)",
                  pgoutput_msg_type_name(m->type), LSN_ARGS(c->msg_lsn));
         return -1;
     }

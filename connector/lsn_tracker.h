@@ -19,7 +19,8 @@ void lsn_tracker_destroy(struct lsn_tracker *t);
 void lsn_tracker_received(struct lsn_tracker *t, uint64_t lsn);
 
 /* Opens a transaction (at Begin); returns its sequence number, which events carry to
- * lsn_tracker_ack(). Transactions are opened and committed in stream order. */
+ * lsn_tracker_ack(). Transactions are opened in stream order; a streamed transaction is opened
+ * at its first block and commits after later ones, holding acknowledged before it until then. */
 uint64_t lsn_tracker_begin(struct lsn_tracker *t);
 /* Counts one event of transaction SEQ handed to Kafka (before produce). */
 void lsn_tracker_event(struct lsn_tracker *t, uint64_t seq);

@@ -50,6 +50,13 @@ const struct config_option connector_option_table[] = {
      "topic of a table: <prefix>.<schema>.<table>; also the source name and Avro namespace"},
     {"tombstones", CONFIG_BOOL, "true", 0, 0, 0,
      "after a DELETE's envelope, produce a tombstone (null value) for log compaction"},
+    {"truncate.events", CONFIG_BOOL, "true", 0, 0, 0,
+     "a TRUNCATE becomes an op t event without a key; false skips them (a log line says so): "
+     "needed for topics with cleanup.policy=compact, which refuse records without a key"},
+    {"numeric.special", CONFIG_STRING, "null", 0, 0, 0,
+     "numeric NaN, Infinity and -Infinity have no Avro decimal form: null writes the field as "
+     "null with a warning naming table, column and LSN (the row goes on; in a key column it "
+     "still fails); fail stops the connector with an error naming the column"},
     {"registry.url", CONFIG_STRING, "http://127.0.0.1:58081", 0, 0, 0,
      "Confluent-compatible schema registry (subjects <topic>-key and <topic>-value)"},
     {"registry.user", CONFIG_STRING, "", 0, 0, 0, "registry basic-auth user (empty: none)"},
@@ -69,6 +76,14 @@ const struct config_option connector_option_table[] = {
     {"transaction.commit.timeout.ms", CONFIG_INT, "30000", 1000, 600000, 0,
      "exactly-once: how long a commit may take before its outcome counts as unknown (then the "
      "producer is re-initialised and the offsets topic says where to resume)"},
+    {"streaming", CONFIG_BOOL, "true", 0, 0, 0,
+     "ask pgoutput (proto_version 2, PostgreSQL >= 14) to stream large transactions while they "
+     "run (above the server's logical_decoding_work_mem); they are spooled to a file and "
+     "published when they commit, so memory stays bounded on both sides; false: proto_version "
+     "1, the server holds each transaction until its commit"},
+    {"spool.dir", CONFIG_STRING, "", 0, 0, 0,
+     "directory of the spool files of streamed transactions (unlinked at once, so nothing stays "
+     "behind; needs room for the largest open transaction); empty: $TMPDIR or /tmp"},
     {"status.interval.ms", CONFIG_INT, "10000", 100, 3600000, 0,
      "standby status update period; keep it well below the server's wal_sender_timeout"},
     {"heartbeat.interval.ms", CONFIG_INT, "10000", 0, 3600000, 0,
@@ -138,12 +153,15 @@ static void load(const struct config *cfg, struct connector_options *o)
     o->all_tables = config_get_bool(cfg, "publication.all-tables");
     o->topic_prefix = config_get(cfg, "topic.prefix");
     o->tombstones = config_get_bool(cfg, "tombstones");
+    o->truncate_events = config_get_bool(cfg, "truncate.events");
     o->registry_url = config_get(cfg, "registry.url");
     o->registry_user = config_get(cfg, "registry.user");
     o->registry_password = config_get(cfg, "registry.password");
     o->exactly_once = config_get_bool(cfg, "exactly-once");
     o->offsets_topic = config_get(cfg, "offsets.topic");
     o->heartbeat_query = config_get(cfg, "heartbeat.action.query");
+    o->streaming = config_get_bool(cfg, "streaming");
+    o->spool_dir = config_get(cfg, "spool.dir");
     o->http_host = config_get(cfg, "http.host");
     load_ints(cfg, o);
 }
@@ -176,6 +194,13 @@ int connector_options_load(const struct config *cfg, struct connector_options *o
                  config_get(cfg, "snapshot.mode"));
         return -1;
     }
+    const char *special = config_get(cfg, "numeric.special");
+    if (strcmp(special, "null") != 0 && strcmp(special, "fail") != 0) {
+        snprintf(errstr, errstr_size, "option numeric.special: '%s' is not one of null, fail",
+                 special);
+        return -1;
+    }
+    o->numeric_special_null = strcmp(special, "null") == 0;
     if (o->retry_backoff_max_ms < o->retry_backoff_ms)
         o->retry_backoff_max_ms = o->retry_backoff_ms;
     return 0;

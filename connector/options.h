@@ -28,6 +28,8 @@ struct connector_options {
     int all_tables;
     const char *topic_prefix;
     int tombstones;
+    int numeric_special_null; /* numeric.special: null (1) or fail (0) */
+    int truncate_events;      /* TRUNCATE -> op 't' event (no key) */
     const char *registry_url, *registry_user, *registry_password;
     int status_interval_ms;
     int flush_timeout_ms;
@@ -37,6 +39,8 @@ struct connector_options {
     int exactly_once;
     const char *offsets_topic;
     int txn_max_records, txn_max_ms, txn_timeout_ms;
+    int streaming;         /* pgoutput proto_version 2 with streaming 'on' (PostgreSQL >= 14) */
+    const char *spool_dir; /* spool files of streamed transactions ("": the temp dir) */
     int heartbeat_interval_ms;
     const char *heartbeat_query;
     const char *http_host;

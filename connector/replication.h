@@ -63,7 +63,7 @@ int replication_feedback(struct replication *r, struct lsn_tracker *t, int force
 int replication_feedback_due_ms(const struct replication *r);
 
 /* Non-zero while the connection is up. */
-int replication_connected(const struct replication *r);
+int replication_connected(struct replication *r);
 
 /* The server version (e.g. 150020). */
 int replication_server_version(const struct replication *r);

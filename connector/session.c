@@ -102,8 +102,8 @@ static int load_offsets(struct connector *c, char *errstr, size_t errstr_size)
 
 static int open_session(struct connector *c, char *errstr, size_t errstr_size)
 {
-    struct replication_options ro = {c->o->conninfo, c->o->slot, c->o->publication, 1,
-                                     c->o->status_interval_ms};
+    struct replication_options ro = {c->o->conninfo, c->o->slot, c->o->publication,
+                                     c->o->streaming ? 2 : 1, c->o->status_interval_ms};
     c->cat = pgcatalog_new(c->o->conninfo, errstr, errstr_size);
     if (!c->cat || check_source(c, errstr, errstr_size) < 0 ||
         slot_lookup(c, errstr, errstr_size) < 0)
@@ -118,6 +118,7 @@ static int open_session(struct connector *c, char *errstr, size_t errstr_size)
         return -1;
     c->dec = pgoutput_decoder_new();
     c->rels = relcache_new();
+    c->spool = spool_set_new(c->o->spool_dir);
     return 0;
 }
 
@@ -128,6 +129,7 @@ static void close_session(struct connector *c)
     publisher_destroy(c->pub);
     relcache_destroy(c->rels);
     pgoutput_decoder_destroy(c->dec);
+    spool_set_destroy(c->spool);
     lsn_tracker_destroy(c->lsn);
     pgcatalog_destroy(c->cat);
     strbuf_release(&c->key);
@@ -138,10 +140,11 @@ static void close_session(struct connector *c)
     c->pub = NULL;
     c->rels = NULL;
     c->dec = NULL;
+    c->spool = NULL;
     c->lsn = NULL;
     c->cat = NULL;
     c->dbname = NULL;
-    c->in_txn = c->skipping = 0;
+    c->in_txn = c->skipping = c->in_stream = 0;
 }
 
 /* A fenced producer: either the broker aborted a Kafka transaction that outlived

@@ -50,6 +50,9 @@ static int handle_copy(struct connector *c, const struct repl_proto_msg *rm, cha
         c->fatal = 1;
         return -1;
     }
+    if (c->in_stream || m.type == PGOUTPUT_STREAM_START || m.type == PGOUTPUT_STREAM_COMMIT ||
+        m.type == PGOUTPUT_STREAM_ABORT)
+        return connector_streamed(c, &m, rm->data, rm->len, errstr, errstr_size);
     return connector_handle(c, &m, errstr, errstr_size);
 }
 
@@ -85,15 +88,18 @@ static int poll_server_wal(struct connector *c, int64_t now, char *errstr, size_
     return 0;
 }
 
-/* Between bursts of messages: deliveries, due commits, heartbeats, metrics, status updates. */
-static int housekeeping(struct connector *c, char *errstr, size_t errstr_size)
+/* Between bursts of messages: deliveries, due commits, heartbeats, metrics, status updates.
+ * DRAINED: the stream has nothing more right now. The open Kafka transaction is then committed
+ * at once (at a source-transaction boundary), so a read_committed reader waits for no timer;
+ * batches grow only while the stream keeps data coming, i.e. when throughput needs them. */
+static int housekeeping(struct connector *c, int drained, char *errstr, size_t errstr_size)
 {
     int64_t now = connector_mono_ms();
     publisher_poll(c->pub);
     if (publisher_failed(c->pub, errstr, errstr_size))
         return -1;
-    if (txnbatch_due_ms(c->batch) == 0 && !c->in_txn &&
-        connector_commit_batch(c, errstr, errstr_size) < 0)
+    int due = c->in_txn ? -1 : txnbatch_due_ms(c->batch);
+    if ((due == 0 || (drained && due > 0)) && connector_commit_batch(c, errstr, errstr_size) < 0)
         return -1;
     if (heartbeat(c, now, errstr, errstr_size) < 0 ||
         poll_server_wal(c, now, errstr, errstr_size) < 0 ||
@@ -119,12 +125,13 @@ static int loop(struct connector *c, char *errstr, size_t errstr_size)
     struct repl_proto_msg rm;
     while (!*c->stop) {
         int n = replication_next(c->repl, wait_ms(c), &rm, errstr, errstr_size);
-        for (int i = 0; n > 0 && i < BURST; i++) {
+        int i = 0;
+        for (; n > 0 && i < BURST; i++) {
             if (handle_copy(c, &rm, errstr, errstr_size) < 0)
                 return -1;
             n = i + 1 < BURST ? replication_next(c->repl, 0, &rm, errstr, errstr_size) : 0;
         }
-        if (n < 0 || housekeeping(c, errstr, errstr_size) < 0)
+        if (n < 0 || housekeeping(c, i < BURST, errstr, errstr_size) < 0)
             return -1;
     }
     return 0;

@@ -16,8 +16,10 @@ struct txnbatch {
     struct offsets_record rec;
     int open;       /* a Kafka transaction is open */
     int mid_source; /* a source transaction has begun and not yet ended */
-    int holding;    /* FIRST_SEQ..LAST_SEQ are held in the tracker */
-    uint64_t first_seq, last_seq;
+    /* source transactions held in the tracker: increasing, except that a streamed transaction
+     * replayed at its commit keeps the (earlier) sequence it got when its first block came */
+    uint64_t *held;
+    size_t nheld, held_cap;
     uint64_t produced_at_open;
     int64_t opened_ms;
     uint64_t commits;
@@ -43,6 +45,8 @@ struct txnbatch *txnbatch_new(const struct txnbatch_options *opt, struct publish
 
 void txnbatch_destroy(struct txnbatch *b)
 {
+    if (b)
+        free(b->held);
     free(b);
 }
 
@@ -96,10 +100,11 @@ int txnbatch_source_begin(struct txnbatch *b, uint64_t seq, char *errstr, size_t
     if (txnbatch_open(b, errstr, errstr_size) < 0)
         return -1;
     lsn_tracker_event(b->lsn, seq); /* the hold: released when the batch commits */
-    if (!b->holding)
-        b->first_seq = seq;
-    b->holding = 1;
-    b->last_seq = seq;
+    if (b->nheld == b->held_cap) {
+        b->held_cap = b->held_cap ? b->held_cap * 2 : 64;
+        b->held = xrealloc(b->held, b->held_cap * sizeof *b->held);
+    }
+    b->held[b->nheld++] = seq;
     b->mid_source = 1;
     return 0;
 }
@@ -143,11 +148,9 @@ static enum publisher_txn_result write_plain(struct txnbatch *b, char *errstr, s
 
 static void release_holds(struct txnbatch *b)
 {
-    if (!b->holding)
-        return;
-    for (uint64_t seq = b->first_seq; seq <= b->last_seq; seq++)
-        lsn_tracker_ack(b->lsn, seq);
-    b->holding = 0;
+    for (size_t i = 0; i < b->nheld; i++)
+        lsn_tracker_ack(b->lsn, b->held[i]);
+    b->nheld = 0;
 }
 
 enum publisher_txn_result txnbatch_commit(struct txnbatch *b, char *errstr, size_t errstr_size)

@@ -4,7 +4,9 @@
 with SIGKILL twice in the middle of its work and restarted; a read_committed consumer
 (confluent-kafka + fastavro, independent of the C code) must then see every change exactly once
 and in order, compared with an audit trigger table in PostgreSQL that recorded every change with
-its transaction id. Stops on the slot's confirmed LSN, never on a sleep.
+its transaction id. Stops on the slot's confirmed LSN, never on a sleep. The connector reads
+over the server's Unix socket when SALESCDC_PG_SOCKET_DIR is set (the local stack), where its
+read-ahead thread runs (the other tests use TCP).
 Usage: test_connector_exactly_once.py CONNECTOR_BIN PRODUCER_BIN"""
 import os
 import signal
@@ -12,8 +14,8 @@ import subprocess
 import sys
 
 from test_connector_lib import (PG, audit_orders, audited_changes, cleanup, connector_args,
-                                current_wal, psql, read_topic, verify_changes, wait_confirmed,
-                                wait_for, written)
+                                current_wal, psql, read_topic, unix_conninfo, verify_changes,
+                                wait_confirmed, wait_for, written)
 
 RUN = f"itx{os.getpid()}"
 SCHEMA = f"{RUN}_s"
@@ -36,6 +38,7 @@ def start(args, log):
 
 def run(binary, producer, log):
     args = connector_args(binary, RUN, f"{SCHEMA}.orders")
+    args[args.index("--pg.conninfo") + 1] = unix_conninfo()
     proc = start(args, log)
     wait_for("the slot", lambda: psql(f"SELECT 1 FROM pg_replication_slots WHERE slot_name = "
                                       f"'{RUN}_slot' AND active"), proc=proc)

@@ -3,8 +3,8 @@
 confluent-kafka consumes the CDC topic (read_committed), fastavro decodes each record with the
 schema fetched from the registry by the id in its Confluent header, and the events are compared
 with what PostgreSQL holds (decimals exact). Covers insert, upsert, update, primary-key update,
-delete (+ tombstone), a rolled-back transaction (nothing), truncate (op t), and SIGTERM (exit 0,
-confirmed_flush_lsn past every delivered event). Usage: test_connector_kafka.py CONNECTOR_BIN"""
+delete (+ tombstone), a rolled-back transaction (nothing), truncate (op t), numeric NaN (null,
+with a warning), and SIGTERM (exit 0, confirmed_flush_lsn past every delivered event). Usage: test_connector_kafka.py CONNECTOR_BIN"""
 import datetime
 import decimal
 import io
@@ -111,9 +111,9 @@ def run_failing(binary, tables, expect):
 
 def check_events(records, snap1, snap2, snap3):
     ops = [(v["op"] if v else "tombstone") for _, v in records]
-    assert ops == ["c", "c", "c", "u", "d", "tombstone", "c", "d", "tombstone", "t"], ops
+    assert ops == ["c", "c", "c", "u", "d", "tombstone", "c", "d", "tombstone", "t", "c"], ops
     keys = [k["orderid"] if k else None for k, _ in records]
-    assert keys == ["o1", "o2", "o3", "o1", "o2", "o2", "o2b", "o3", "o3", None], keys
+    assert keys == ["o1", "o2", "o3", "o1", "o2", "o2", "o2b", "o3", "o3", None, "o4"], keys
     for i, oid in enumerate(["o1", "o2", "o3"]):
         assert records[i][1]["before"] is None and same_row(records[i][1]["after"], snap1[oid])
     assert same_row(records[3][1]["after"], snap2["o1"]), records[3]
@@ -121,6 +121,9 @@ def check_events(records, snap1, snap2, snap3):
     assert records[4][1]["before"]["price"] is None  # REPLICA IDENTITY DEFAULT: key only
     assert same_row(records[6][1]["after"], snap3["o2b"]), records[6]
     assert records[9][1]["before"] is None and records[9][1]["after"] is None
+    # numeric NaN has no Avro decimal form: null (numeric.special=null), the rest of the row kept
+    assert records[10][1]["after"]["price"] is None, records[10]
+    assert records[10][1]["after"]["product_name"] == "Phone", records[10]
     lsns = []
     for _, v in records:
         if v:
@@ -147,6 +150,7 @@ def change_rows():
     psql(f"BEGIN; INSERT INTO {SCHEMA}.orders VALUES ('o9', 'Charger', 1, 1.00, now()); ROLLBACK")
     psql(f"DELETE FROM {SCHEMA}.orders WHERE orderid = 'o3'")
     psql(f"TRUNCATE {SCHEMA}.orders")
+    psql(f"INSERT INTO {SCHEMA}.orders VALUES ('o4', 'Phone', 1, 'NaN', now())")
     return snap1, snap2, snap3
 
 
@@ -167,7 +171,8 @@ def main():
         run_failing(binary, f"{SCHEMA}.orders", "is active for PID ")  # the walsender's pid
         passed += 1
         snaps = change_rows()
-        max_lsn = check_events(consume(10), *snaps)
+        max_lsn = check_events(consume(11), *snaps)
+        assert "numeric NaN/Infinity has no Avro decimal form" in open(f"/tmp/{RUN}.log").read()
         passed += 1
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, f"exit code {proc.returncode}"

@@ -96,6 +96,16 @@ def read_topic(topic, timeout=120, brokers=BROKERS):
     return out
 
 
+def unix_conninfo():
+    """PG over the server's Unix socket (SALESCDC_PG_SOCKET_DIR, set by .stack/env), or PG
+    itself when it is not known."""
+    sock = os.environ.get("SALESCDC_PG_SOCKET_DIR")
+    if not sock:
+        return PG
+    fields = [f for f in PG.split() if not f.startswith(("host=", "hostaddr="))]
+    return " ".join([*fields, f"host={sock}"])
+
+
 def connector_args(binary, run, tables, *extra):
     return [binary, "--pg.conninfo", PG, "--slot", f"{run}_slot", "--publication", f"{run}_pub",
             "--tables", tables, "--topic.prefix", run, "--registry.url", REGISTRY,

@@ -306,6 +306,46 @@ static void test_bad_values_name_table_and_column(void **state)
     relcache_destroy(rc);
 }
 
+static void test_numeric_special_values_become_null_when_asked(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *col = NULL;
+    const char *specials[] = {"NaN", "Infinity", "-Infinity"};
+    struct pgoutput_value vals[NTYPES];
+    struct relcache *rc = relcache_new();
+    struct relcache_rel *rel = all_types_rel(rc);
+    struct pgoutput_tuple row = all_types_row(vals);
+    struct avroenc *enc = avroenc_new(rel, "sales", err, sizeof err);
+    struct strbuf out = STRBUF_INIT;
+    avroenc_set_special_decimal_null(enc, 1);
+    for (int i = 0; i < 3; i++) {
+        vals[6] = (struct pgoutput_value){PGOUTPUT_COL_TEXT, specials[i], strlen(specials[i])};
+        out.len = 0;
+        if (avroenc_envelope(enc, rel, NULL, &row, 'c', &source, 7, &out, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        avro_value_iface_t *iface;
+        avro_value_t env, after;
+        read_back(avroenc_value_schema(enc), &out, 7, &iface, &env);
+        after = field(&env, "after");
+        assert_int_equal(field_type(&after, "price"), AVRO_NULL);
+        assert_int_equal(field_type(&after, "day"), AVRO_INT32); /* the rest is intact */
+        avro_value_decref(&env);
+        avro_value_iface_decref(iface);
+    }
+    assert_int_equal(avroenc_special_decimal_nulls(enc, &col), 3);
+    assert_string_equal(col, "price");
+    /* a float column keeps NaN: Avro doubles hold it */
+    all_types_row(vals);
+    vals[6] = (struct pgoutput_value){PGOUTPUT_COL_TEXT, "NaNx", 4};
+    assert_int_equal(avroenc_envelope(enc, rel, NULL, &row, 'c', &source, 7, &out, err, sizeof err),
+                     -1);
+    assert_int_equal(avroenc_special_decimal_nulls(enc, NULL), 3);
+    strbuf_release(&out);
+    avroenc_destroy(enc);
+    relcache_destroy(rc);
+}
+
 /* Decodes fixture NAME (tests/fixtures/pgoutput) into M; the message borrows from *BUF. */
 static void decode_fixture(struct pgoutput_decoder *dec, const char *name, char **buf,
                            struct pgoutput_msg *m)
@@ -405,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_envelope_round_trips_every_type),
         cmocka_unit_test(test_key_holds_the_key_columns),
         cmocka_unit_test(test_bad_values_name_table_and_column),
+        cmocka_unit_test(test_numeric_special_values_become_null_when_asked),
         cmocka_unit_test(test_unchanged_toast_is_marked_not_nulled),
         cmocka_unit_test(test_dump_samples_for_independent_reader),
     };

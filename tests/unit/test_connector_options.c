@@ -52,6 +52,27 @@ static void test_defaults(void **state)
     assert_string_equal(o.offsets_topic, "_salescdc_connector_offsets");
     assert_int_equal(o.heartbeat_interval_ms, 10000);
     assert_int_equal(o.snapshot_txn_max_records, 0);
+    assert_true(o.streaming);
+    assert_string_equal(o.spool_dir, "");
+    assert_true(o.numeric_special_null);
+    assert_true(o.truncate_events);
+    config_destroy(cfg);
+}
+
+static void test_bad_numeric_special_names_the_option(void **state)
+{
+    (void)state;
+    struct config *cfg;
+    struct connector_options o;
+    char err[256];
+    const char *argv[] = {"--numeric.special", "zero", NULL};
+    assert_int_equal(load(argv, &cfg, &o, err, sizeof err), -1);
+    assert_string_equal(err, "option numeric.special: 'zero' is not one of null, fail");
+    config_destroy(cfg);
+    const char *fail[] = {"--numeric.special", "fail", "--streaming", "false", NULL};
+    assert_int_equal(load(fail, &cfg, &o, err, sizeof err), 0);
+    assert_false(o.numeric_special_null);
+    assert_false(o.streaming);
     config_destroy(cfg);
 }
 
@@ -103,6 +124,7 @@ int main(void)
         cmocka_unit_test_setup(test_defaults, setup),
         cmocka_unit_test_setup(test_snapshot_modes, setup),
         cmocka_unit_test_setup(test_bad_snapshot_mode_names_the_option, setup),
+        cmocka_unit_test_setup(test_bad_numeric_special_names_the_option, setup),
         cmocka_unit_test_setup(test_backoff_max_is_at_least_the_first_wait, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,6 +187,33 @@ static void test_keepalive_during_delivery_applies_when_drained(void **state)
     lsn_tracker_destroy(t);
 }
 
+/* A streamed transaction is opened at its first block; transactions that commit meanwhile are
+ * not acknowledged past it (nor is a keepalive), until it commits (or aborts: end LSN 0). */
+static void test_streamed_transaction_holds_later_commits(void **state)
+{
+    (void)state;
+    struct lsn_tracker *t = lsn_tracker_new(100);
+    uint64_t big = lsn_tracker_begin(t);
+    uint64_t small = lsn_tracker_begin(t);
+    lsn_tracker_event(t, small);
+    lsn_tracker_commit(t, small, 200);
+    lsn_tracker_ack(t, small);
+    lsn_tracker_idle(t, 250);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 100);
+    lsn_tracker_event(t, big);
+    lsn_tracker_commit(t, big, 300);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 100);
+    lsn_tracker_ack(t, big);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 300);
+    uint64_t aborted = lsn_tracker_begin(t);
+    uint64_t next = lsn_tracker_begin(t);
+    lsn_tracker_commit(t, next, 400);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 300);
+    lsn_tracker_commit(t, aborted, 0);
+    assert_int_equal(lsn_tracker_get_acknowledged(t), 400);
+    lsn_tracker_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_many_transactions_acknowledged_in_reverse),
         cmocka_unit_test(test_held_transaction_waits_for_the_kafka_commit),
         cmocka_unit_test(test_keepalive_during_delivery_applies_when_drained),
+        cmocka_unit_test(test_streamed_transaction_holds_later_commits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
