@@ -43,17 +43,14 @@ static rd_kafka_conf_t *make_conf(const struct config *cfg, const char *transact
 {
     /* queue.buffering.max.kbytes bounds the memory of records waiting for Kafka (librdkafka's
      * default is 1 GB): when Kafka is slower than the WAL, produce waits instead */
-    static const char *const defaults[] = {"enable.idempotence",
-                                           "true",
-                                           "acks",
-                                           "all",
-                                           "linger.ms",
-                                           "5",
-                                           "queue.buffering.max.kbytes",
-                                           "4096",
-                                           "client.id",
+    static const char *const defaults[] = {"enable.idempotence", "true", "acks", "all", "linger.ms",
+                                           "5", "queue.buffering.max.kbytes", "4096", "client.id",
                                            "salescdc-connector",
-                                           NULL};
+                                           /* a transaction's first AddPartitionsToTxn meets
+                                              CONCURRENT_TRANSACTIONS while the broker still
+                                              writes the previous one's markers; librdkafka
+                                              retries after this (default 100 ms) */
+                                           "retry.backoff.ms", "10", NULL};
     char buf[512];
     size_t n = sizeof buf;
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, errstr, errstr_size);

@@ -26,10 +26,10 @@ enum publisher_txn_result {
 struct publisher;
 
 /* Creates the producer from CFG's kafka.* keys over the defaults (enable.idempotence=true,
- * acks=all, linger.ms=5, queue.buffering.max.kbytes=4096), transactional with TRANSACTIONAL_ID
- * unless it is NULL; TXN_TIMEOUT_MS > 0 sets transaction.timeout.ms over what CFG says.
- * Acknowledgements go to T (borrowed; may be NULL, must outlive the publisher). Returns NULL with
- * errstr naming the option on a configuration error. Caller frees with publisher_destroy(). */
+ * acks=all, linger.ms=5, queue.buffering.max.kbytes=4096, retry.backoff.ms=10), transactional with
+ * TRANSACTIONAL_ID unless it is NULL; TXN_TIMEOUT_MS > 0 sets transaction.timeout.ms over what CFG
+ * says. Acknowledgements go to T (borrowed; may be NULL, must outlive the publisher). Returns NULL
+ * with errstr naming the option on a configuration error. Caller frees with publisher_destroy(). */
 struct publisher *publisher_new(const struct config *cfg, struct lsn_tracker *t,
                                 const char *transactional_id, int txn_timeout_ms, char *errstr,
                                 size_t errstr_size);
