@@ -179,6 +179,8 @@ void sink_consume_message(struct sink *s, const rd_kafka_message_t *m)
         log_warn("consumer: %s", rd_kafka_message_errstr(m));
         return;
     }
+    if (s->rejoining)
+        return; /* fetched before the membership was lost: re-read once assigned again */
     const char *topic = rd_kafka_topic_name(m->rkt);
     struct sink_kpart *kp = sink_kpart_get(s, topic, m->partition);
     struct sink_topic *t = topic_get(s, topic);
@@ -186,6 +188,8 @@ void sink_consume_message(struct sink *s, const rd_kafka_message_t *m)
         s->fatal = 1;
         return;
     }
+    if (kp->uncommitted < 0)
+        kp->uncommitted = m->offset;
     if (!m->payload) { /* a tombstone: nothing to store; committed with the next flush */
         atomic_fetch_add(&s->metrics.tombstones, 1);
         kp->next_offset = m->offset + 1;

@@ -39,12 +39,21 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_error_t *error = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_parts("assigned", parts);
+        s->lost_noted = 0;
+        s->rejoining = 0;
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);
         else
             rd_kafka_assign(rk, parts);
     } else {
         log_parts("revoked", parts);
+        if (rd_kafka_assignment_lost(rk) && !s->lost_noted) {
+            log_warn("group membership lost (session or max.poll.interval timed out, or the "
+                     "group moved on): dropping uncommitted buffers; the partitions are re-read "
+                     "from their last commit");
+            atomic_fetch_add(&s->metrics.memberships_lost, 1);
+        }
+        s->lost_noted = 0;
         drop_revoked(s, parts);
         if (cooperative)
             error = rd_kafka_incremental_unassign(rk, parts);
@@ -103,6 +112,22 @@ rd_kafka_t *sink_consumer_new(struct sink *s, char *errstr, size_t errstr_size)
     return rk;
 }
 
+/* Errors of a commit that mean the member is no longer (or not yet again) in its group. */
+static int membership_lost(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
+    case RD_KAFKA_RESP_ERR__FENCED:
+    case RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST:
+    case RD_KAFKA_RESP_ERR__MAX_POLL_EXCEEDED:
+    case RD_KAFKA_RESP_ERR__STATE: return 1;
+    default: return 0;
+    }
+}
+
 int sink_consumer_commit(struct sink *s, const char *topic, int32_t partition, int64_t offset,
                          char *errstr, size_t errstr_size)
 {
@@ -121,13 +146,43 @@ int sink_consumer_commit(struct sink *s, const char *topic, int32_t partition, i
         atomic_fetch_add(&s->metrics.commit_failures, 1);
         log_warn("commit of %s[%d] offset %lld failed (attempt %d): %s", topic, (int)partition,
                  (long long)offset, attempt, rd_kafka_err2str(err));
-        if (err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-            err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || http_sleep_ms(500L << attempt, NULL))
+        if (membership_lost(err) || http_sleep_ms(500L << attempt, NULL))
             break;
     }
     snprintf(errstr, errstr_size, "commit of %s[%d] offset %lld: %s", topic, (int)partition,
              (long long)offset, rd_kafka_err2str(err));
-    return -1;
+    return membership_lost(err) ? -2 : -1;
+}
+
+void sink_consumer_lost(struct sink *s, const char *why)
+{
+    log_warn("group membership lost (%s): dropping every uncommitted buffer; the partitions are "
+             "re-read from their last commit",
+             why);
+    atomic_fetch_add(&s->metrics.memberships_lost, 1);
+    s->lost_noted = 1;
+    rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(1);
+    for (size_t i = 0; i < s->n_kparts; i++) {
+        struct sink_kpart *kp = s->kparts[i];
+        if (!kp->revoked && kp->uncommitted >= 0)
+            rd_kafka_topic_partition_list_add(seek, kp->topic, kp->partition)->offset =
+                kp->uncommitted;
+        kp->revoked = 1; /* freed by sink_kpart_reap */
+    }
+    /* Back to the last commit: a rejoin that hands the same partitions back without revoking
+     * them (cooperative) must not continue from the in-memory position. */
+    rd_kafka_error_t *error = seek->cnt ? rd_kafka_seek_partitions(s->rk, seek, 10000) : NULL;
+    int failed = error != NULL;
+    if (error) {
+        log_warn("cannot seek back to the last commit: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+    for (int i = 0; i < seek->cnt; i++)
+        failed |= seek->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_partition_list_destroy(seek);
+    /* A partition that could not be sought back is no longer ours: its records are ignored
+     * until the rebalance assigns partitions again (from their committed offsets). */
+    s->rejoining = failed;
 }
 
 static void pause_assignment(struct sink *s)

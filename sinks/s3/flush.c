@@ -62,13 +62,19 @@ int sink_flush_kpart(struct sink *s, struct sink_kpart *kp, enum sink_flush_reas
     atomic_fetch_sub(&s->metrics.buffered_bytes, (int64_t)held);
     atomic_fetch_add(&s->metrics.flushes[reason], 1);
     char err[512];
-    if (sink_consumer_commit(s, kp->topic, kp->partition, kp->next_offset, err, sizeof err) != 0) {
+    int rc = sink_consumer_commit(s, kp->topic, kp->partition, kp->next_offset, err, sizeof err);
+    if (rc == -2) {
+        sink_consumer_lost(s, err);
+        return -1;
+    }
+    if (rc != 0) {
         /* The objects are stored but the offset is not: a restart re-reads from the last commit
          * and rewrites exactly these keys (one uncommitted cut per partition at most). */
         log_error("%s; stopping so that a restart resumes from the last commit", err);
         s->fatal = 1;
         return -1;
     }
+    kp->uncommitted = kp->next_offset;
     return 0;
 }
 
@@ -76,10 +82,15 @@ void sink_kpart_reap(struct sink *s)
 {
     for (size_t i = 0; i < s->n_kparts;) {
         struct sink_kpart *kp = s->kparts[i];
-        if (kp->revoked)
-            sink_kpart_drop(s, kp->topic, kp->partition); /* moves the last one to I */
-        else
+        if (!kp->revoked) {
             i++;
+            continue;
+        }
+        uint64_t n = sink_kpart_buffered(kp);
+        atomic_fetch_sub(&s->metrics.buffered_records, (int64_t)n);
+        atomic_fetch_sub(&s->metrics.buffered_bytes, (int64_t)kp->held_bytes);
+        sink_kpart_destroy(kp);
+        s->kparts[i] = s->kparts[--s->n_kparts];
     }
 }
 

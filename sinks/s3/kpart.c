@@ -15,6 +15,7 @@ struct sink_kpart *sink_kpart_new(const char *topic, int32_t partition, const ch
     kp->partition = partition;
     snprintf(kp->table, sizeof kp->table, "%s", table);
     kp->next_offset = -1;
+    kp->uncommitted = -1;
     return kp;
 }
 

@@ -27,6 +27,8 @@ struct sink_kpart {
     struct sink_buffer *buffers; /* open buffers, in the order they were opened */
     size_t n_buffers, cap_buffers;
     int64_t next_offset;    /* offset after the last record consumed (buffered or skipped); -1 */
+    int64_t uncommitted;    /* first offset consumed and not committed (a membership loss seeks
+                               back to it); -1 */
     int64_t last_record_ms; /* monotonic time the last record arrived (idle rule) */
     uint64_t held_bytes;    /* memory its buffers' writers hold (buffer.max.bytes) */
     int revoked;            /* revoked during a flush: dropped once the flush has unwound */

@@ -67,6 +67,10 @@ void sink_metrics_render(struct sink_metrics *m, struct strbuf *out)
     counter(out, "salescdc_sink_commits_total", "offset commits", atomic_load(&m->commits));
     counter(out, "salescdc_sink_commit_failures_total", "offset commits that failed",
             atomic_load(&m->commit_failures));
+    counter(out, "salescdc_sink_rebalances_lost_total",
+            "group memberships lost (commit refused or assignment lost): uncommitted buffers "
+            "dropped and re-read from the last commit",
+            atomic_load(&m->memberships_lost));
     gauge(out, "salescdc_sink_lag_records", "records behind the partitions' high watermarks",
           atomic_load(&m->lag));
     gauge(out, "salescdc_sink_buffered_records", "records in buffers, not yet stored",

@@ -22,9 +22,10 @@ struct sink_metrics {
     atomic_uint_fast64_t upload_latency[SINK_LATENCY_BUCKETS + 1]; /* last: +Inf */
     atomic_uint_fast64_t upload_latency_sum_us;
     atomic_uint_fast64_t commits, commit_failures;
-    atomic_int_fast64_t lag;              /* records behind the high watermarks */
-    atomic_int_fast64_t buffered_records; /* in buffers now */
-    atomic_int_fast64_t buffered_bytes;   /* memory the buffers hold now (buffer.max.bytes) */
+    atomic_uint_fast64_t memberships_lost; /* group membership lost: buffers dropped, re-read */
+    atomic_int_fast64_t lag;               /* records behind the high watermarks */
+    atomic_int_fast64_t buffered_records;  /* in buffers now */
+    atomic_int_fast64_t buffered_bytes;    /* memory the buffers hold now (buffer.max.bytes) */
     atomic_uint_fast64_t catalog_statements, catalog_failures, partitions_registered;
     atomic_int_fast64_t catalog_pending;
     atomic_int ready; /* consuming (for /healthz) */

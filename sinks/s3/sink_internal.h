@@ -42,6 +42,8 @@ struct sink {
     int fatal;                   /* a record or commit the sink cannot get past: stop and exit 1 */
     struct sink_kpart *flushing; /* under way: a revoke then only marks partitions (revoked) */
     int paused;                  /* the assignment is paused while an upload waits to retry */
+    int lost_noted;              /* a membership loss already counted by a refused commit */
+    int rejoining; /* membership lost and positions not reset: records ignored until assigned */
 };
 
 /* Milliseconds of the monotonic clock. */
@@ -77,8 +79,8 @@ void sink_kpart_drop(struct sink *s, const char *topic, int32_t partition);
  * Returns NULL with errstr set. */
 rd_kafka_t *sink_consumer_new(struct sink *s, char *errstr, size_t errstr_size);
 
-/* Commits OFFSET (the next to read) of TOPIC/PARTITION synchronously. Returns 0, or -1 with
- * errstr. */
+/* Commits OFFSET (the next to read) of TOPIC/PARTITION synchronously. Returns 0, -2 with errstr
+ * when the group membership was lost (see sink_consumer_lost), or -1 with errstr. */
 int sink_consumer_commit(struct sink *s, const char *topic, int32_t partition, int64_t offset,
                          char *errstr, size_t errstr_size);
 
@@ -86,6 +88,11 @@ int sink_consumer_commit(struct sink *s, const char *topic, int32_t partition, i
  * member stays in its group without taking records; a message fetched before the pause is
  * sought back. Returns non-zero when the partition being flushed (S->flushing's) was revoked. */
 int sink_consumer_keepalive(void *arg);
+
+/* After a commit refused for a lost membership (WHY): every partition's buffers are dropped
+ * (they are not committed; the re-read rewrites the same keys) and the partitions are sought
+ * back to their last commit; the rebalance then assigns partitions again. */
+void sink_consumer_lost(struct sink *s, const char *why);
 
 /* Resumes the assignment after a keepalive paused it. */
 void sink_consumer_resume(struct sink *s);
