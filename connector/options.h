@@ -39,8 +39,9 @@ struct connector_options {
     int exactly_once;
     const char *offsets_topic;
     int txn_max_records, txn_max_ms, txn_timeout_ms;
-    int streaming;         /* pgoutput proto_version 2 with streaming 'on' (PostgreSQL >= 14) */
-    const char *spool_dir; /* spool files of streamed transactions ("": the temp dir) */
+    int txn_commit_drained; /* commit the Kafka transaction whenever the stream is drained */
+    int streaming;          /* pgoutput proto_version 2 with streaming 'on' (PostgreSQL >= 14) */
+    const char *spool_dir;  /* spool files of streamed transactions ("": the temp dir) */
     int heartbeat_interval_ms;
     const char *heartbeat_query;
     const char *http_host;

@@ -90,8 +90,9 @@ static int poll_server_wal(struct connector *c, int64_t now, char *errstr, size_
 
 /* Between bursts of messages: deliveries, due commits, heartbeats, metrics, status updates.
  * DRAINED: the stream has nothing more right now. The open Kafka transaction is then committed
- * at once (at a source-transaction boundary), so a read_committed reader waits for no timer;
- * batches grow only while the stream keeps data coming, i.e. when throughput needs them. */
+ * at once (at a source-transaction boundary; unless transaction.commit.when.drained is false), so a
+ * read_committed reader waits for no timer; batches grow only while the stream keeps data
+ * coming, i.e. when throughput needs them. */
 static int housekeeping(struct connector *c, int drained, char *errstr, size_t errstr_size)
 {
     int64_t now = connector_mono_ms();
@@ -99,7 +100,8 @@ static int housekeeping(struct connector *c, int drained, char *errstr, size_t e
     if (publisher_failed(c->pub, errstr, errstr_size))
         return -1;
     int due = c->in_txn ? -1 : txnbatch_due_ms(c->batch);
-    if ((due == 0 || (drained && due > 0)) && connector_commit_batch(c, errstr, errstr_size) < 0)
+    if ((due == 0 || (drained && c->o->txn_commit_drained && due > 0)) &&
+        connector_commit_batch(c, errstr, errstr_size) < 0)
         return -1;
     if (heartbeat(c, now, errstr, errstr_size) < 0 ||
         poll_server_wal(c, now, errstr, errstr_size) < 0 ||

@@ -3,9 +3,10 @@
 tests/chaos/run: the broker paused mid-commit): the broker aborts it and fences the producer.
 The connector must re-initialise its producer and resume from the offsets topic, not exit.
 
-The sequence: under load, the connector (kafka.transaction.timeout.ms=2000) is stopped with
-SIGSTOP inside a transaction until the broker has aborted that transaction (its abort marker
-moves the topic's high watermark while the connector is stopped), then continued: its next
+The sequence: under load, the connector (kafka.transaction.timeout.ms=2000; transactions kept
+open up to 1 s with --transaction.commit.when.drained false) is stopped with SIGSTOP inside a
+transaction until the broker has aborted that transaction (its abort marker moves the topic's
+high watermark while the connector is stopped), then continued: its next
 commit or abort is fenced. The connector must keep running, log the fence, and in the end a
 read_committed reader sees every audited change exactly once.
 Usage: test_connector_txn_timeout.py CONNECTOR_BIN PRODUCER_BIN"""
@@ -55,7 +56,11 @@ def main():
     audit_orders(SCHEMA)
     try:
         args = connector_args(binary, RUN, f"{SCHEMA}.orders",
-                              "--kafka.transaction.timeout.ms", "2000")
+                              "--kafka.transaction.timeout.ms", "2000",
+                              # transactions open for up to 1 s (not committed whenever the
+                              # stream is drained), so a SIGSTOP lands inside one
+                              "--transaction.commit.when.drained", "false",
+                              "--transaction.max.ms", "1000")
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(log, "a"))
         PROCS.append(proc)
         wait_for("the slot", lambda: psql(f"SELECT 1 FROM pg_replication_slots WHERE slot_name "

@@ -368,19 +368,26 @@ class TransformerTest(unittest.TestCase):
         topic = unique("sales.it") + ".orders"
         self.stack.create_topic(topic, 2)
         w = Writer(self.stack, topic, 2)
-        n = 3000
-        for i in range(n):
-            oid = str(i)
-            w.send(oid, envelope("c", None, row(oid, decimal.Decimal(i) / 100), i, i))
-        w.flush()
+        n, half = 3000, 1500
+
+        def send(first, last):
+            for i in range(first, last):
+                oid = str(i)
+                w.send(oid, envelope("c", None, row(oid, decimal.Decimal(i) / 100), i, i))
+            w.flush()
+        # The first half is written before the first instance starts and the second half only
+        # after it was killed, so the kill always lands before the end of the input however fast
+        # the transformer is; three records per transaction leave it mid-stream most of the time.
+        send(0, half)
         txid, group = unique("itest-txn-"), unique("itest-group-")
-        # three records per transaction: slow enough to be killed with most of the input left
         first = self.run_transformer(topic, "--transaction.max.records", "3", txid=txid,
                                      group=group)
         read_committed(self.stack.brokers, topic + ".flat", 300)  # some committed
         first.kill()
         before = read_committed(self.stack.brokers, topic + ".flat", 0)
-        self.assertLess(len(before), n, "killed mid-stream")
+        self.assertGreaterEqual(len(before), 300, "records committed before the kill")
+        self.assertLessEqual(len(before), half, "nothing beyond the input, nothing doubled")
+        send(half, n)
         second = self.run_transformer(topic, txid=txid, group=group)
         out = read_committed(self.stack.brokers, topic + ".flat", n)
         deser = AvroDeserializer(self.stack.registry)
