@@ -1,97 +1,59 @@
 /* Bounds check of an Avro binary datum against its schema (no allocation). */
 #include "avro_check.h"
+#include "avro_cursor.h"
 
 #include <stdint.h>
 #include <stdio.h>
 
 #define MAX_DEPTH 64
 
-struct cursor {
-    const unsigned char *p;
-    size_t len, pos;
-    char *errstr;
-    size_t errstr_size;
-};
-
-static int fail(struct cursor *c, const char *what)
-{
-    snprintf(c->errstr, c->errstr_size, "corrupt Avro at byte %zu of %zu: %s", c->pos, c->len,
-             what);
-    return -1;
-}
-
-/* A long: zig-zag varint, 7 bits per byte, low group first, high bit = more follows. */
-static int read_long(struct cursor *c, int64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (c->pos >= c->len)
-            return fail(c, "the data ends inside a number");
-        unsigned char b = c->p[c->pos++];
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-            return 0;
-        }
-    }
-    return fail(c, "a number is longer than 10 bytes");
-}
-
-static int skip(struct cursor *c, int64_t n, const char *what)
-{
-    if (n < 0 || (uint64_t)n > c->len - c->pos)
-        return fail(c, what);
-    c->pos += (size_t)n;
-    return 0;
-}
-
 /* string and bytes: a long length, then that many bytes. */
-static int check_sized(struct cursor *c)
+static int check_sized(struct avro_cursor *c)
 {
     int64_t n;
-    if (read_long(c, &n) < 0)
+    if (avro_cursor_read_long(c, &n) < 0)
         return -1;
-    return skip(c, n, "a length is negative or runs past the end");
+    return avro_cursor_skip(c, n, "a length is negative or runs past the end");
 }
 
-static int check(struct cursor *c, avro_schema_t s, int depth);
+static int check(struct avro_cursor *c, avro_schema_t s, int depth);
 
 /* Arrays and maps: blocks of (count, items); a negative count -n is followed by the block's
  * size in bytes; a zero count ends the value. A map item is a string key, then the value. */
-static int check_blocks(struct cursor *c, avro_schema_t items, int is_map, int depth)
+static int check_blocks(struct avro_cursor *c, avro_schema_t items, int is_map, int depth)
 {
     for (;;) {
         int64_t count, size;
-        if (read_long(c, &count) < 0)
+        if (avro_cursor_read_long(c, &count) < 0)
             return -1;
         if (count == 0)
             return 0;
         if (count < 0) {
             count = count == INT64_MIN ? INT64_MAX : -count;
-            if (read_long(c, &size) < 0)
+            if (avro_cursor_read_long(c, &size) < 0)
                 return -1;
             if (size < 0 || (uint64_t)size > c->len - c->pos)
-                return fail(c, "a block size is negative or runs past the end");
+                return avro_cursor_fail(c, "a block size is negative or runs past the end");
         }
         if ((uint64_t)count > c->len - c->pos)
-            return fail(c, "a block count exceeds the bytes left");
+            return avro_cursor_fail(c, "a block count exceeds the bytes left");
         for (int64_t i = 0; i < count; i++)
             if ((is_map && check_sized(c) < 0) || check(c, items, depth + 1) < 0)
                 return -1;
     }
 }
 
-static int check_union(struct cursor *c, avro_schema_t s, int depth)
+static int check_union(struct avro_cursor *c, avro_schema_t s, int depth)
 {
     int64_t branch;
-    if (read_long(c, &branch) < 0)
+    if (avro_cursor_read_long(c, &branch) < 0)
         return -1;
     if (branch < 0 || (uint64_t)branch >= avro_schema_union_size(s))
-        return fail(c, "a union branch index is out of range");
+        return avro_cursor_fail(c, "a union branch index is out of range");
     return check(c, avro_schema_union_branch(s, (int)branch), depth + 1);
 }
 
-static int check_record(struct cursor *c, avro_schema_t s, int depth)
+static int check_record(struct avro_cursor *c, avro_schema_t s, int depth)
 {
     size_t n = avro_schema_record_size(s);
     for (size_t i = 0; i < n; i++)
@@ -100,40 +62,41 @@ static int check_record(struct cursor *c, avro_schema_t s, int depth)
     return 0;
 }
 
-static int check(struct cursor *c, avro_schema_t s, int depth)
+static int check(struct avro_cursor *c, avro_schema_t s, int depth)
 {
     int64_t n;
     if (depth > MAX_DEPTH)
-        return fail(c, "values nest deeper than 64 levels");
+        return avro_cursor_fail(c, "values nest deeper than 64 levels");
     switch (avro_typeof(s)) {
     case AVRO_NULL: return 0;
-    case AVRO_BOOLEAN: return skip(c, 1, "the data ends inside a boolean");
+    case AVRO_BOOLEAN: return avro_cursor_skip(c, 1, "the data ends inside a boolean");
     case AVRO_INT32:
-    case AVRO_INT64: return read_long(c, &n);
-    case AVRO_FLOAT: return skip(c, 4, "the data ends inside a float");
-    case AVRO_DOUBLE: return skip(c, 8, "the data ends inside a double");
+    case AVRO_INT64: return avro_cursor_read_long(c, &n);
+    case AVRO_FLOAT: return avro_cursor_skip(c, 4, "the data ends inside a float");
+    case AVRO_DOUBLE: return avro_cursor_skip(c, 8, "the data ends inside a double");
     case AVRO_STRING:
     case AVRO_BYTES: return check_sized(c);
-    case AVRO_FIXED: return skip(c, avro_schema_fixed_size(s), "the data ends inside a fixed");
+    case AVRO_FIXED:
+        return avro_cursor_skip(c, avro_schema_fixed_size(s), "the data ends inside a fixed");
     case AVRO_ENUM:
-        if (read_long(c, &n) < 0)
+        if (avro_cursor_read_long(c, &n) < 0)
             return -1;
         if (n < 0 || n >= avro_schema_enum_number_of_symbols(s))
-            return fail(c, "an enum symbol index is out of range");
+            return avro_cursor_fail(c, "an enum symbol index is out of range");
         return 0;
     case AVRO_RECORD: return check_record(c, s, depth);
     case AVRO_UNION: return check_union(c, s, depth);
     case AVRO_ARRAY: return check_blocks(c, avro_schema_array_items(s), 0, depth);
     case AVRO_MAP: return check_blocks(c, avro_schema_map_values(s), 1, depth);
     case AVRO_LINK: return check(c, avro_schema_link_target(s), depth + 1);
-    default: return fail(c, "the schema has a type this check does not know");
+    default: return avro_cursor_fail(c, "the schema has a type this check does not know");
     }
 }
 
 int avro_check_datum(avro_schema_t schema, const void *buf, size_t len, char *errstr,
                      size_t errstr_size)
 {
-    struct cursor c = {buf, len, 0, errstr, errstr_size};
+    struct avro_cursor c = {buf, len, 0, errstr, errstr_size};
     if (check(&c, schema, 0) < 0)
         return -1;
     if (c.pos != len) {

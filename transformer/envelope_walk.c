@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro_cursor.h"
 #include "xalloc.h"
 
 #define MAX_DEPTH 64
@@ -185,92 +186,52 @@ size_t envelope_walker_row_fields(const struct envelope_walker *w)
 
 /* ---- walking ------------------------------------------------------------------------------ */
 
-struct cursor {
-    const unsigned char *p;
-    size_t len, pos;
-    char *errstr;
-    size_t errstr_size;
-};
-
-static int fail(struct cursor *c, const char *what)
-{
-    snprintf(c->errstr, c->errstr_size, "corrupt Avro at byte %zu of %zu: %s", c->pos, c->len,
-             what);
-    return -1;
-}
-
-/* A long: zig-zag varint, 7 bits per byte, low group first, high bit = more follows; at most
- * 10 bytes. */
-static int read_long(struct cursor *c, int64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (c->pos >= c->len)
-            return fail(c, "the data ends inside a number");
-        unsigned char b = c->p[c->pos++];
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-            return 0;
-        }
-    }
-    return fail(c, "a number is longer than 10 bytes");
-}
-
-static int skip(struct cursor *c, int64_t n, const char *what)
-{
-    if (n < 0 || (uint64_t)n > c->len - c->pos)
-        return fail(c, what);
-    c->pos += (size_t)n;
-    return 0;
-}
-
 /* string and bytes: a long length, then that many bytes; *AT gets where they start. */
-static int read_sized(struct cursor *c, size_t *at, size_t *size)
+static int read_sized(struct avro_cursor *c, size_t *at, size_t *size)
 {
     int64_t n;
-    if (read_long(c, &n) < 0)
+    if (avro_cursor_read_long(c, &n) < 0)
         return -1;
     *at = c->pos;
     *size = (size_t)n;
-    return skip(c, n, "a length is negative or runs past the end");
+    return avro_cursor_skip(c, n, "a length is negative or runs past the end");
 }
 
 /* A union's branch index, checked against node U; returns the branch's node or -1. */
-static int read_branch(const struct envelope_walker *w, struct cursor *c, const struct node *u)
+static int read_branch(const struct envelope_walker *w, struct avro_cursor *c, const struct node *u)
 {
     int64_t b;
-    if (read_long(c, &b) < 0)
+    if (avro_cursor_read_long(c, &b) < 0)
         return -1;
     if (b < 0 || b >= u->n)
-        return fail(c, "a union branch index is out of range");
+        return avro_cursor_fail(c, "a union branch index is out of range");
     return w->kids[u->first + (size_t)b];
 }
 
-static int skip_node(const struct envelope_walker *w, struct cursor *c, int node, int depth);
+static int skip_node(const struct envelope_walker *w, struct avro_cursor *c, int node, int depth);
 
 /* Arrays and maps: blocks of (count, items); a negative count -n is followed by the block's
  * size in bytes; a zero count ends the value. A map item is a string key, then the value. */
-static int skip_blocks(const struct envelope_walker *w, struct cursor *c, const struct node *nd,
-                       int depth)
+static int skip_blocks(const struct envelope_walker *w, struct avro_cursor *c,
+                       const struct node *nd, int depth)
 {
     int item = w->kids[nd->first];
     size_t at, size;
     for (;;) {
         int64_t count, bytes;
-        if (read_long(c, &count) < 0)
+        if (avro_cursor_read_long(c, &count) < 0)
             return -1;
         if (count == 0)
             return 0;
         if (count < 0) {
             count = count == INT64_MIN ? INT64_MAX : -count;
-            if (read_long(c, &bytes) < 0)
+            if (avro_cursor_read_long(c, &bytes) < 0)
                 return -1;
             if (bytes < 0 || (uint64_t)bytes > c->len - c->pos)
-                return fail(c, "a block size is negative or runs past the end");
+                return avro_cursor_fail(c, "a block size is negative or runs past the end");
         }
         if ((uint64_t)count > c->len - c->pos)
-            return fail(c, "a block count exceeds the bytes left");
+            return avro_cursor_fail(c, "a block count exceeds the bytes left");
         for (int64_t i = 0; i < count; i++)
             if ((nd->kind == K_MAP && read_sized(c, &at, &size) < 0) ||
                 skip_node(w, c, item, depth + 1) < 0)
@@ -278,29 +239,32 @@ static int skip_blocks(const struct envelope_walker *w, struct cursor *c, const 
     }
 }
 
-static int skip_node(const struct envelope_walker *w, struct cursor *c, int node, int depth)
+static int skip_node(const struct envelope_walker *w, struct avro_cursor *c, int node, int depth)
 {
     const struct node *nd = &w->nodes[node];
     int64_t n;
     size_t at, size;
     if (depth > MAX_DEPTH)
-        return fail(c, "values nest deeper than 64 levels");
+        return avro_cursor_fail(c, "values nest deeper than 64 levels");
     switch (nd->kind) {
     case K_NULL: return 0;
-    case K_BOOL: return skip(c, 1, "the data ends inside a boolean");
-    case K_VARINT: return read_long(c, &n);
+    case K_BOOL: return avro_cursor_skip(c, 1, "the data ends inside a boolean");
+    case K_VARINT: return avro_cursor_read_long(c, &n);
     case K_INT:
-        if (read_long(c, &n) < 0)
+        if (avro_cursor_read_long(c, &n) < 0)
             return -1;
-        return n < INT32_MIN || n > INT32_MAX ? fail(c, "an int is out of the 32-bit range") : 0;
-    case K_FLOAT: return skip(c, 4, "the data ends inside a float");
-    case K_DOUBLE: return skip(c, 8, "the data ends inside a double");
+        return n < INT32_MIN || n > INT32_MAX
+                   ? avro_cursor_fail(c, "an int is out of the 32-bit range")
+                   : 0;
+    case K_FLOAT: return avro_cursor_skip(c, 4, "the data ends inside a float");
+    case K_DOUBLE: return avro_cursor_skip(c, 8, "the data ends inside a double");
     case K_SIZED: return read_sized(c, &at, &size);
-    case K_FIXED: return skip(c, nd->n, "the data ends inside a fixed");
+    case K_FIXED: return avro_cursor_skip(c, nd->n, "the data ends inside a fixed");
     case K_ENUM:
-        if (read_long(c, &n) < 0)
+        if (avro_cursor_read_long(c, &n) < 0)
             return -1;
-        return n < 0 || n >= nd->n ? fail(c, "an enum symbol index is out of range") : 0;
+        return n < 0 || n >= nd->n ? avro_cursor_fail(c, "an enum symbol index is out of range")
+                                   : 0;
     case K_RECORD:
         for (int64_t i = 0; i < nd->n; i++)
             if (skip_node(w, c, w->kids[nd->first + (size_t)i], depth + 1) < 0)
@@ -313,11 +277,11 @@ static int skip_node(const struct envelope_walker *w, struct cursor *c, int node
     case K_ARRAY:
     case K_MAP: return skip_blocks(w, c, nd, depth);
     }
-    return fail(c, "the schema has a type the walk does not know");
+    return avro_cursor_fail(c, "the schema has a type the walk does not know");
 }
 
 /* A row image field: ["null", row]; the row record's fields are located one by one. */
-static int walk_image(const struct envelope_walker *w, struct cursor *c, int node,
+static int walk_image(const struct envelope_walker *w, struct avro_cursor *c, int node,
                       struct envelope_image *img, struct envelope_slice *cols)
 {
     const struct node *u = &w->nodes[node];
@@ -343,8 +307,8 @@ static int walk_image(const struct envelope_walker *w, struct cursor *c, int nod
 }
 
 /* A source field that holds a long (int or long, maybe in a union with null). */
-static int capture_long(const struct envelope_walker *w, struct cursor *c, int node, int *state,
-                        int64_t *value)
+static int capture_long(const struct envelope_walker *w, struct avro_cursor *c, int node,
+                        int *state, int64_t *value)
 {
     if (w->nodes[node].kind == K_UNION && (node = read_branch(w, c, &w->nodes[node])) < 0)
         return -1;
@@ -352,15 +316,15 @@ static int capture_long(const struct envelope_walker *w, struct cursor *c, int n
     *state = k == K_VARINT || k == K_INT ? 1 : k == K_NULL ? 0 : -1;
     if (*state != 1)
         return skip_node(w, c, node, 3);
-    if (read_long(c, value) < 0)
+    if (avro_cursor_read_long(c, value) < 0)
         return -1;
     return k == K_INT && (*value < INT32_MIN || *value > INT32_MAX)
-               ? fail(c, "an int is out of the 32-bit range")
+               ? avro_cursor_fail(c, "an int is out of the 32-bit range")
                : 0;
 }
 
 /* The source's table: a string (maybe in a union with null). */
-static int capture_table(const struct envelope_walker *w, struct cursor *c, int node,
+static int capture_table(const struct envelope_walker *w, struct avro_cursor *c, int node,
                          struct envelope_view *v)
 {
     size_t at, size;
@@ -375,7 +339,7 @@ static int capture_table(const struct envelope_walker *w, struct cursor *c, int 
     return 0;
 }
 
-static int walk_source(const struct envelope_walker *w, struct cursor *c, int node,
+static int walk_source(const struct envelope_walker *w, struct avro_cursor *c, int node,
                        struct envelope_view *v)
 {
     const struct node *src = &w->nodes[node];
@@ -400,7 +364,7 @@ static int walk_source(const struct envelope_walker *w, struct cursor *c, int no
     return 0;
 }
 
-static int walk_op(const struct envelope_walker *w, struct cursor *c, int node,
+static int walk_op(const struct envelope_walker *w, struct avro_cursor *c, int node,
                    struct envelope_view *v)
 {
     size_t at, size;
@@ -425,7 +389,7 @@ static int walk_op(const struct envelope_walker *w, struct cursor *c, int node,
 int envelope_walk(struct envelope_walker *w, const void *datum, size_t len, struct envelope_view *v,
                   char *errstr, size_t errstr_size)
 {
-    struct cursor c = {datum, len, 0, errstr, errstr_size};
+    struct avro_cursor c = {datum, len, 0, errstr, errstr_size};
     const struct node *root = &w->nodes[w->root];
     memset(v, 0, sizeof *v);
     for (int i = 0; i < (int)root->n; i++) {
