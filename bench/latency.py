@@ -184,8 +184,13 @@ class Meter:
                     break
                 if idle_s and last and time.monotonic() - last > idle_s:
                     break
-                msgs = self.consumer.consume(num_messages=1000, timeout=0.05)
+                # poll() returns as soon as one record is there (consume(n, timeout) would wait
+                # for n records or the whole timeout, adding up to the timeout to every stamp);
+                # what is already queued behind it is taken at once with the same stamp.
+                first = self.consumer.poll(0.05)
                 now_ms = time.time() * 1000.0
+                msgs = [first] + self.consumer.consume(num_messages=999, timeout=0) if first \
+                    else []
                 for m in msgs:
                     if m.error():
                         raise KafkaException(m.error())
