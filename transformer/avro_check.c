@@ -8,39 +8,19 @@
 #define MAX_DEPTH 64
 
 /* string and bytes: a long length, then that many bytes. */
-static int check_sized(struct avro_cursor *c)
-{
-    int64_t n;
-    if (avro_cursor_read_long(c, &n) < 0)
-        return -1;
-    return avro_cursor_skip(c, n, "a length is negative or runs past the end");
-}
-
 static int check(struct avro_cursor *c, avro_schema_t s, int depth);
 
 /* Arrays and maps: blocks of (count, items); a negative count -n is followed by the block's
  * size in bytes; a zero count ends the value. A map item is a string key, then the value. */
 static int check_blocks(struct avro_cursor *c, avro_schema_t items, int is_map, int depth)
 {
-    for (;;) {
-        int64_t count, size;
-        if (avro_cursor_read_long(c, &count) < 0)
-            return -1;
-        if (count == 0)
-            return 0;
-        if (count < 0) {
-            count = count == INT64_MIN ? INT64_MAX : -count;
-            if (avro_cursor_read_long(c, &size) < 0)
-                return -1;
-            if (size < 0 || (uint64_t)size > c->len - c->pos)
-                return avro_cursor_fail(c, "a block size is negative or runs past the end");
-        }
-        if ((uint64_t)count > c->len - c->pos)
-            return avro_cursor_fail(c, "a block count exceeds the bytes left");
+    int64_t count;
+    int more;
+    while ((more = avro_cursor_block(c, &count)) > 0)
         for (int64_t i = 0; i < count; i++)
-            if ((is_map && check_sized(c) < 0) || check(c, items, depth + 1) < 0)
+            if ((is_map && avro_cursor_sized(c, NULL, NULL) < 0) || check(c, items, depth + 1) < 0)
                 return -1;
-    }
+    return more;
 }
 
 static int check_union(struct avro_cursor *c, avro_schema_t s, int depth)
@@ -75,7 +55,7 @@ static int check(struct avro_cursor *c, avro_schema_t s, int depth)
     case AVRO_FLOAT: return avro_cursor_skip(c, 4, "the data ends inside a float");
     case AVRO_DOUBLE: return avro_cursor_skip(c, 8, "the data ends inside a double");
     case AVRO_STRING:
-    case AVRO_BYTES: return check_sized(c);
+    case AVRO_BYTES: return avro_cursor_sized(c, NULL, NULL);
     case AVRO_FIXED:
         return avro_cursor_skip(c, avro_schema_fixed_size(s), "the data ends inside a fixed");
     case AVRO_ENUM:

@@ -26,6 +26,38 @@ int avro_cursor_read_long(struct avro_cursor *c, int64_t *out)
     return avro_cursor_fail(c, "a number is longer than 10 bytes");
 }
 
+int avro_cursor_sized(struct avro_cursor *c, size_t *at, size_t *size)
+{
+    int64_t n;
+    if (avro_cursor_read_long(c, &n) < 0)
+        return -1;
+    if (at)
+        *at = c->pos;
+    if (size)
+        *size = (size_t)n;
+    return avro_cursor_skip(c, n, "a length is negative or runs past the end");
+}
+
+int avro_cursor_block(struct avro_cursor *c, int64_t *count)
+{
+    int64_t n, bytes;
+    if (avro_cursor_read_long(c, &n) < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (n < 0) {
+        n = n == INT64_MIN ? INT64_MAX : -n;
+        if (avro_cursor_read_long(c, &bytes) < 0)
+            return -1;
+        if (bytes < 0 || (uint64_t)bytes > c->len - c->pos)
+            return avro_cursor_fail(c, "a block size is negative or runs past the end");
+    }
+    if ((uint64_t)n > c->len - c->pos)
+        return avro_cursor_fail(c, "a block count exceeds the bytes left");
+    *count = n;
+    return 1;
+}
+
 int avro_cursor_skip(struct avro_cursor *c, int64_t n, const char *what)
 {
     if (n < 0 || (uint64_t)n > c->len - c->pos)

@@ -186,17 +186,6 @@ size_t envelope_walker_row_fields(const struct envelope_walker *w)
 
 /* ---- walking ------------------------------------------------------------------------------ */
 
-/* string and bytes: a long length, then that many bytes; *AT gets where they start. */
-static int read_sized(struct avro_cursor *c, size_t *at, size_t *size)
-{
-    int64_t n;
-    if (avro_cursor_read_long(c, &n) < 0)
-        return -1;
-    *at = c->pos;
-    *size = (size_t)n;
-    return avro_cursor_skip(c, n, "a length is negative or runs past the end");
-}
-
 /* A union's branch index, checked against node U; returns the branch's node or -1. */
 static int read_branch(const struct envelope_walker *w, struct avro_cursor *c, const struct node *u)
 {
@@ -216,27 +205,14 @@ static int skip_blocks(const struct envelope_walker *w, struct avro_cursor *c,
                        const struct node *nd, int depth)
 {
     int item = w->kids[nd->first];
-    size_t at, size;
-    for (;;) {
-        int64_t count, bytes;
-        if (avro_cursor_read_long(c, &count) < 0)
-            return -1;
-        if (count == 0)
-            return 0;
-        if (count < 0) {
-            count = count == INT64_MIN ? INT64_MAX : -count;
-            if (avro_cursor_read_long(c, &bytes) < 0)
-                return -1;
-            if (bytes < 0 || (uint64_t)bytes > c->len - c->pos)
-                return avro_cursor_fail(c, "a block size is negative or runs past the end");
-        }
-        if ((uint64_t)count > c->len - c->pos)
-            return avro_cursor_fail(c, "a block count exceeds the bytes left");
+    int64_t count;
+    int more;
+    while ((more = avro_cursor_block(c, &count)) > 0)
         for (int64_t i = 0; i < count; i++)
-            if ((nd->kind == K_MAP && read_sized(c, &at, &size) < 0) ||
+            if ((nd->kind == K_MAP && avro_cursor_sized(c, NULL, NULL) < 0) ||
                 skip_node(w, c, item, depth + 1) < 0)
                 return -1;
-    }
+    return more;
 }
 
 static int skip_node(const struct envelope_walker *w, struct avro_cursor *c, int node, int depth)
@@ -258,7 +234,7 @@ static int skip_node(const struct envelope_walker *w, struct avro_cursor *c, int
                    : 0;
     case K_FLOAT: return avro_cursor_skip(c, 4, "the data ends inside a float");
     case K_DOUBLE: return avro_cursor_skip(c, 8, "the data ends inside a double");
-    case K_SIZED: return read_sized(c, &at, &size);
+    case K_SIZED: return avro_cursor_sized(c, &at, &size);
     case K_FIXED: return avro_cursor_skip(c, nd->n, "the data ends inside a fixed");
     case K_ENUM:
         if (avro_cursor_read_long(c, &n) < 0)
@@ -332,7 +308,7 @@ static int capture_table(const struct envelope_walker *w, struct avro_cursor *c,
         return -1;
     if (w->nodes[node].kind != K_SIZED)
         return skip_node(w, c, node, 3);
-    if (read_sized(c, &at, &size) < 0)
+    if (avro_cursor_sized(c, &at, &size) < 0)
         return -1;
     v->table = c->p + at;
     v->table_len = size;
@@ -370,7 +346,7 @@ static int walk_op(const struct envelope_walker *w, struct avro_cursor *c, int n
     size_t at, size;
     if (w->nodes[node].kind != K_SIZED)
         return skip_node(w, c, node, 1);
-    if (read_sized(c, &at, &size) < 0)
+    if (avro_cursor_sized(c, &at, &size) < 0)
         return -1;
     v->op = c->p + at;
     v->op_len = size;
